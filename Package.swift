@@ -1,0 +1,31 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Release binaries: `swift build -c release --static-swift-stdlib` (see Makefile).
+let package = Package(
+    name: "swift-cni",
+    products: [
+        .executable(name: "tuning", targets: ["tuning"]),
+    ],
+    targets: [
+        // libnl-3, libnl-route-3, libmnl, libnftnl headers and link lines (Debian -dev packages).
+        .systemLibrary(
+            name: "CNetlink",
+            pkgConfig: "libnl-route-3.0",
+            providers: [.apt(["libnl-3-dev", "libnl-route-3-dev", "libmnl-dev", "libnftnl-dev"])]
+        ),
+        // One prefixed C function per macro or inline that Swift cannot call. No logic.
+        .target(name: "CNetlinkShim", dependencies: ["CNetlink"]),
+        // The shared netlink core: the only module that touches C.
+        .target(name: "Netlink", dependencies: ["CNetlink", "CNetlinkShim"]),
+        // The CNI protocol: no netlink.
+        .target(name: "CNIKit"),
+        .executableTarget(name: "tuning", dependencies: ["CNIKit", "Netlink"]),
+
+        .testTarget(name: "CNIKitTests", dependencies: ["CNIKit"]),
+        // Needs root: creates throwaway network namespaces.
+        .testTarget(name: "NetlinkTests", dependencies: ["Netlink"]),
+        // Needs root and the libcni runner (make runner): drives the built plugins black-box.
+        .testTarget(name: "BlackBoxTests"),
+    ]
+)

@@ -1,0 +1,2 @@
+import CNIKit
+import Netlink
