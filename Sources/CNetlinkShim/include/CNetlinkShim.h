@@ -1,9 +1,10 @@
 #ifndef CNETLINK_SHIM_H
 #define CNETLINK_SHIM_H
 
-#include <sched.h>
-
-/// setns(2) for network namespaces; CLONE_NEWNET is a macro Swift imports, setns needs _GNU_SOURCE.
+/// setns(2) into a network namespace (setns and CLONE_NEWNET need _GNU_SOURCE).
 int CNetlinkShim_setns_net(int fd);
+
+/// 1 when fd refers to a network namespace (ioctl NS_GET_NSTYPE == CLONE_NEWNET), 0 otherwise.
+int CNetlinkShim_is_netns(int fd);
 
 #endif

@@ -1,0 +1,37 @@
+/// A 48-bit Ethernet address, validated once where it enters the program.
+public struct MACAddress: Hashable, Sendable, CustomStringConvertible {
+    public let bytes: [UInt8]
+
+    /// Six raw bytes.
+    public init?(bytes: [UInt8]) {
+        guard bytes.count == 6 else { return nil }
+        self.bytes = bytes
+    }
+
+    /// Parses `aa:bb:cc:dd:ee:ff` or `aa-bb-cc-dd-ee-ff`, any case. Nil for anything else.
+    public init?(_ text: String) {
+        let separator: Character = text.contains("-") ? "-" : ":"
+        let parts = text.split(separator: separator, omittingEmptySubsequences: false)
+        guard parts.count == 6 else { return nil }
+        var bytes: [UInt8] = []
+        for part in parts {
+            guard part.count == 2, let byte = UInt8(part, radix: 16) else { return nil }
+            bytes.append(byte)
+        }
+        self.bytes = bytes
+    }
+
+    /// Lower-case, colon-separated: the form `ip link` and the reference plugins print.
+    public var description: String {
+        bytes.map { byte in
+            let hex = String(byte, radix: 16)
+            return byte < 0x10 ? "0" + hex : hex
+        }.joined(separator: ":")
+    }
+
+    /// Group bit set: multicast or broadcast, never valid as an interface address.
+    public var isMulticast: Bool { bytes[0] & 0x01 != 0 }
+    public var isZero: Bool { bytes.allSatisfy { $0 == 0 } }
+    /// Usable as a unicast interface address (what the kernel accepts for `ip link set address`).
+    public var isValidUnicast: Bool { !isMulticast && !isZero }
+}
