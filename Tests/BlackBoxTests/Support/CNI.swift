@@ -50,10 +50,13 @@ enum IfName {
 struct CNI {
     let sandbox: Sandbox
     let implementation: Implementation
+    /// CNI_PATH handed to the runner: the implementation's, unless a test supplies its own plugins.
+    let cniPath: String
 
-    init(_ sandbox: Sandbox, _ implementation: Implementation) throws {
+    init(_ sandbox: Sandbox, _ implementation: Implementation, cniPath: String? = nil) throws {
         self.sandbox = sandbox
         self.implementation = implementation
+        self.cniPath = cniPath ?? implementation.cniPath
         try Environment.requireExecutable(Environment.runner, what: "the libcni runner")
     }
 
@@ -90,12 +93,12 @@ struct CNI {
     func execPlugin(_ type: String, environment: [String: String], stdin: String) throws -> CNIOutput {
         let plugin = try implementation.plugin(type)
         var env = environment
-        env["CNI_PATH"] = env["CNI_PATH"] ?? implementation.cniPath
+        env["CNI_PATH"] = env["CNI_PATH"] ?? cniPath
         return CNIOutput(output: try Shell.run(nodeExec([plugin]), environment: env, stdin: stdin))
     }
 
     private var baseEnv: [String: String] {
-        ["NETCONFPATH": sandbox.confDir.path, "CNI_PATH": implementation.cniPath, "CNI_CACHE_DIR": sandbox.cacheDir.path]
+        ["NETCONFPATH": sandbox.confDir.path, "CNI_PATH": cniPath, "CNI_CACHE_DIR": sandbox.cacheDir.path]
     }
 
     private func nodeExec(_ command: [String]) -> [String] { ["ip", "netns", "exec", sandbox.node] + command }

@@ -16,9 +16,16 @@ enum Fixtures {
               let name = list["name"] as? String, var plugins = list["plugins"] as? [[String: Any]]
         else { throw HarnessError("fixture \(url.path) is missing or not a conflist") }
         edit(&plugins)
-        list["plugins"] = plugins.map { isolate($0, in: sandbox) }
-        try Data(try JSON.string(list).utf8).write(to: sandbox.confDir.appendingPathComponent(file))
+        list["plugins"] = plugins
+        try write(list, as: file, in: sandbox)
         return name
+    }
+
+    /// Writes a conflist made by the test itself (e.g. for fake plugins), data dirs isolated too.
+    static func write(_ list: [String: Any], as file: String, in sandbox: Sandbox) throws {
+        var list = list
+        list["plugins"] = (list["plugins"] as? [[String: Any]] ?? []).map { isolate($0, in: sandbox) }
+        try Data(try JSON.string(list).utf8).write(to: sandbox.confDir.appendingPathComponent(file))
     }
 
     /// The `type`s of the plugins of an installed network, in order.
