@@ -102,7 +102,7 @@ extension BlackBox {
             #expect(restored.mtu == original.mtu)
             #expect(restored.promiscuous == original.promiscuous)
             #expect(restored.allmulti == original.allmulti)
-            #expect(restored.txQueueLength == original.txQueueLength)
+            #expect(restored.txQueueLength != nil && restored.txQueueLength == original.txQueueLength)
             if impl == .ours {
                 // Ours-only: the reference does not restore sysctls on DEL (it leaves "1").
                 #expect(try podState.sysctl(Self.sysctl) == sysctlBefore)

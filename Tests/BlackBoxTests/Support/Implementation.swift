@@ -14,8 +14,13 @@ enum Implementation: String, CaseIterable, Sendable, CustomTestStringConvertible
 
     static var enabled: [Implementation] {
         guard let list = Environment.env["BLACKBOX_IMPLS"], !list.isEmpty else { return allCases }
-        return list.split(separator: ",").compactMap {
-            Implementation(rawValue: $0.trimmingCharacters(in: .whitespaces))
+        return list.split(separator: ",").map { name in
+            let name = name.trimmingCharacters(in: .whitespaces)
+            guard let impl = Implementation(rawValue: name) else {
+                // Never run zero cases silently because of a typo.
+                fatalError("BLACKBOX_IMPLS: unknown implementation \"\(name)\" (use reference, ours)")
+            }
+            return impl
         }
     }
 

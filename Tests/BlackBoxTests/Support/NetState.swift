@@ -4,13 +4,21 @@ import Foundation
 struct NetState {
     let netns: String
 
+    /// Runs a command inside the netns (`ip netns exec`).
+    @discardableResult
+    func exec(_ command: [String], stdin: String? = nil) throws -> CommandOutput {
+        try Shell.run(["ip", "netns", "exec", netns] + command, stdin: stdin)
+    }
+
     /// `ip -j -d link show dev <dev>`; nil when the device does not exist.
     func link(_ dev: String) throws -> Link? {
         let out = try Shell.run(["ip", "-n", netns, "-j", "-d", "link", "show", "dev", dev])
         guard out.succeeded, let list = JSON.parse(out.stdout) as? [[String: Any]], let first = list.first else {
             return nil
         }
-        return Link(raw: first)
+        // `ip -j` omits txqlen for some links (noqueue veths): read it from sysfs instead.
+        let qlen = try Shell.run(["ip", "netns", "exec", netns, "cat", "/sys/class/net/\(dev)/tx_queue_len"])
+        return Link(raw: first, txQueueLength: Int(qlen.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
     }
 
     func addresses() throws -> [[String: Any]] {
@@ -51,7 +59,7 @@ struct Link {
     var flags: [String] { raw["flags"] as? [String] ?? [] }
     var promiscuous: Bool { flags.contains("PROMISC") }
     var allmulti: Bool { flags.contains("ALLMULTI") }
-    var txQueueLength: Int? { raw["txqlen"] as? Int }
+    let txQueueLength: Int?
 }
 
 /// Traffic between two namespaces the test made: a UDP echo from `from` to `address` in `server`.
