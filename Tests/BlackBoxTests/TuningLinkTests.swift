@@ -73,7 +73,8 @@ extension BlackBox {
 
         /// (d) DEL restores the original values. host-device moves a node NIC into the pod and back
         /// on DEL (after tuning's DEL ran), so the restored device can be observed in the node netns.
-        /// A veth end stands in for the NIC.
+        /// A veth end stands in for the NIC (a veth dies with its netns: it never falls back into the
+        /// root netns the way a physical NIC would).
         @Test(arguments: Implementation.enabled, [IfName.multus, IfName.kubevirt()])
         func delRestoresOriginalValues(_ impl: Implementation, _ ifname: String) throws {
             let sandbox = try Sandbox()
