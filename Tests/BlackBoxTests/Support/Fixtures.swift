@@ -1,0 +1,61 @@
+import Foundation
+
+/// Network configs come from the files in `conf/` (what an admin would install), with the
+/// sandbox's temp dirs substituted in: host-local's and tuning's `dataDir`.
+enum Fixtures {
+    static var confDir: URL { Environment.packageRoot.appendingPathComponent("conf") }
+
+    /// Reads `conf/<file>`, lets `edit` change the plugin list, points every data dir into the
+    /// sandbox and writes it into the sandbox's NETCONFPATH. Returns the network name.
+    @discardableResult
+    static func install(_ file: String, in sandbox: Sandbox,
+                        edit: (inout [[String: Any]]) -> Void = { _ in }) throws -> String {
+        let url = confDir.appendingPathComponent(file)
+        guard let data = FileManager.default.contents(atPath: url.path),
+              var list = try JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let name = list["name"] as? String, var plugins = list["plugins"] as? [[String: Any]]
+        else { throw HarnessError("fixture \(url.path) is missing or not a conflist") }
+        edit(&plugins)
+        list["plugins"] = plugins
+        try write(list, as: file, in: sandbox)
+        return name
+    }
+
+    /// Writes a conflist made by the test itself (e.g. for fake plugins), data dirs isolated too.
+    static func write(_ list: [String: Any], as file: String, in sandbox: Sandbox) throws {
+        var list = list
+        list["plugins"] = (list["plugins"] as? [[String: Any]] ?? []).map { isolate($0, in: sandbox) }
+        try Data(try JSON.string(list).utf8).write(to: sandbox.confDir.appendingPathComponent(file))
+    }
+
+    /// The `type`s of the plugins of an installed network, in order.
+    static func pluginTypes(network: String, in sandbox: Sandbox) throws -> [String] {
+        for file in try FileManager.default.contentsOfDirectory(atPath: sandbox.confDir.path) {
+            let data = FileManager.default.contents(atPath: sandbox.confDir.appendingPathComponent(file).path) ?? Data()
+            guard let list = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                  list["name"] as? String == network else { continue }
+            return (list["plugins"] as? [[String: Any]] ?? []).compactMap { $0["type"] as? String }
+        }
+        throw HarnessError("network \(network) is not installed in \(sandbox.confDir.path)")
+    }
+
+    private static func isolate(_ plugin: [String: Any], in sandbox: Sandbox) -> [String: Any] {
+        var plugin = plugin
+        if plugin["type"] as? String == "tuning" {
+            plugin["dataDir"] = sandbox.tuningDir.path
+        }
+        if var ipam = plugin["ipam"] as? [String: Any], ipam["type"] as? String == "host-local" {
+            ipam["dataDir"] = sandbox.ipamDir.path
+            plugin["ipam"] = ipam
+        }
+        return plugin
+    }
+}
+
+extension Array where Element == [String: Any] {
+    /// Changes the first plugin of type `type`.
+    mutating func edit(_ type: String, _ change: (inout [String: Any]) -> Void) {
+        guard let index = firstIndex(where: { $0["type"] as? String == type }) else { return }
+        change(&self[index])
+    }
+}
