@@ -32,10 +32,11 @@ public struct Call: Sendable {
     /// (e.g. "args.cni.mtu must be an integer"). A `CNIError` thrown by the struct's own
     /// `init(from:)` passes through unchanged.
     public func decode<T: Decodable>(_ type: T.Type) throws(CNIError) -> T {
+        let json = try JSONValue.parse(stdin)
         do {
             return try JSONDecoder().decode(type, from: Data(stdin))
         } catch let error as DecodingError {
-            throw cniError(decoding: error)
+            throw cniError(decoding: error, in: json)
         } catch let error as CNIError {
             throw error
         } catch let error as any CNIErrorConvertible {

@@ -1,6 +1,6 @@
-/// Turns a `DecodingError` from a plugin's own config struct into a spec error:
-/// a syntax error (no key path) is code 6, everything else code 7 naming the key path.
-func cniError(decoding error: DecodingError) -> CNIError {
+/// Turns a `DecodingError` from a plugin's own config struct (decoded from `json`, known to be
+/// valid JSON) into an invalid-config error (code 7) naming the key path.
+func cniError(decoding error: DecodingError, in json: JSONValue) -> CNIError {
     switch error {
     case .typeMismatch(let type, let context):
         return CNIError(.invalidConfig, "\(describe(context.codingPath)) must be \(describe(type))")
@@ -9,7 +9,11 @@ func cniError(decoding error: DecodingError) -> CNIError {
     case .keyNotFound(let key, let context):
         return CNIError(.invalidConfig, "\(describe(context.codingPath + [key])) is required")
     case .dataCorrupted(let context) where context.codingPath.isEmpty:
-        return CNIError(.decodeFailure, "the input is not valid JSON", details: describeSyntaxError(error))
+        // JSONDecoder reports a number that does not fit an integer type this way, without a path.
+        let suspects = nonIntegerPaths(json, path: [])
+        return CNIError(.invalidConfig, suspects.isEmpty
+            ? "the config does not fit the plugin's format: \(context.debugDescription)"
+            : "\(suspects.joined(separator: ", ")) must be an integer")
     case .dataCorrupted(let context):
         return CNIError(.invalidConfig, "\(describe(context.codingPath)) is invalid: \(context.debugDescription)")
     @unknown default:
@@ -17,17 +21,31 @@ func cniError(decoding error: DecodingError) -> CNIError {
     }
 }
 
-/// `args.cni.mtu`, `ips[0].address`; "the input" for the root.
-func describe(_ path: [any CodingKey]) -> String {
+/// The paths of numbers that are not whole or not within `Int`, in key order.
+private func nonIntegerPaths(_ json: JSONValue, path: [String]) -> [String] {
+    switch json {
+    case .number where json.intValue == nil:
+        return [joinPath(path)]
+    case .array(let elements):
+        return elements.indices.flatMap { nonIntegerPaths(elements[$0], path: path + ["[\($0)]"]) }
+    case .object(let members):
+        return members.keys.sorted().flatMap { nonIntegerPaths(members[$0]!, path: path + [$0]) }
+    default:
+        return []
+    }
+}
+
+private func joinPath(_ components: [String]) -> String {
     var text = ""
-    for key in path {
-        if let index = key.intValue {
-            text += "[\(index)]"
-        } else {
-            text += text.isEmpty ? key.stringValue : ".\(key.stringValue)"
-        }
+    for component in components {
+        text += component.hasPrefix("[") || text.isEmpty ? component : ".\(component)"
     }
     return text.isEmpty ? "the input" : text
+}
+
+/// `args.cni.mtu`, `ips[0].address`; "the input" for the root.
+func describe(_ path: [any CodingKey]) -> String {
+    joinPath(path.map { key in key.intValue.map { "[\($0)]" } ?? key.stringValue })
 }
 
 private func describe(_ type: Any.Type) -> String {
