@@ -1,0 +1,85 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// IPAM delegation: runs `CNI_PATH/<ipam.type>` (the first directory that has it) with the same
+/// environment, `CNI_COMMAND` set to the verb, and the same stdin. The delegate's error keeps its
+/// code and message, prefixed with the delegate's name.
+public enum IPAM {
+    /// Allocates: the delegate's result, decoded in its own `cniVersion`, marked with the config's.
+    public static func add(_ call: Call) throws(CNIError) -> Result {
+        let (name, output) = try execute(.add, call)
+        do throws(CNIError) {
+            let json = try JSONValue.parse(output)
+            let version = try JSONReader(json, path: "").string("cniVersion") ?? call.conf.cniVersion
+            var result = try Result.decode(json, version: version)
+            result.cniVersion = call.conf.cniVersion
+            return result
+        } catch {
+            throw CNIError(error.code, "IPAM plugin \(name) returned an unusable result: \(error.msg)",
+                           details: error.details)
+        }
+    }
+
+    /// Releases what ADD allocated.
+    public static func del(_ call: Call) throws(CNIError) {
+        _ = try execute(.del, call)
+    }
+
+    /// Asks the delegate to verify its allocation.
+    public static func check(_ call: Call) throws(CNIError) {
+        _ = try execute(.check, call)
+    }
+
+    /// Releases after a failed ADD: runs DEL and logs, never throws, so the ADD's own error is reported.
+    public static func undoAdd(_ call: Call) {
+        do {
+            try del(call)
+        } catch {
+            call.log.warning("IPAM DEL after a failed ADD failed too: \(error)")
+        }
+    }
+
+    /// The executable for `type`: the first `dir/type` in `path` that is an executable file.
+    public static func find(_ type: String, in path: [String]) -> String? {
+        for directory in path {
+            let candidate = "\(directory)/\(type)"
+            var info = stat()
+            if stat(candidate, &info) == 0, info.st_mode & S_IFMT == S_IFREG, access(candidate, X_OK) == 0 {
+                return candidate
+            }
+        }
+        return nil
+    }
+
+    private static func execute(_ command: Command, _ call: Call) throws(CNIError) -> (name: String, output: [UInt8]) {
+        guard let type = call.conf.ipam?.type else {
+            throw CNIError(.invalidConfig, "ipam.type is required: name the IPAM plugin to run (e.g. host-local)")
+        }
+        guard !type.contains("/"), type != ".", type != ".." else {
+            throw CNIError(.invalidConfig, "ipam.type \"\(type)\" must be a plugin name, not a path")
+        }
+        guard let executable = find(type, in: call.environment.path) else {
+            throw CNIError(.invalidConfig,
+                           "IPAM plugin \(type) not found in CNI_PATH (\(call.environment.path.joined(separator: ":"))): "
+                               + "install it there or fix ipam.type")
+        }
+        var variables = call.environment.variables
+        variables["CNI_COMMAND"] = command.rawValue
+        let outcome = try Exec.run(executable, environment: variables, stdin: call.stdin)
+        guard outcome.status == 0 else { throw delegateError(type, outcome) }
+        return (type, outcome.stdout)
+    }
+
+    /// The delegate's error JSON with its code kept, or an I/O failure when it printed none.
+    private static func delegateError(_ name: String, _ outcome: Exec.Outcome) -> CNIError {
+        if let json = try? JSONValue.parse(outcome.stdout), let code = json["code"]?.intValue {
+            return CNIError(CNIError.Code(rawValue: code),
+                            "IPAM plugin \(name): \(json["msg"]?.stringValue ?? "failed")",
+                            details: json["details"]?.stringValue ?? "")
+        }
+        let text = String(decoding: outcome.stdout, as: UTF8.self)
+        return CNIError(.ioFailure, "IPAM plugin \(name) failed with exit status \(outcome.status)",
+                        details: text)
+    }
+}

@@ -1,0 +1,112 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+@testable import CNIKit
+
+/// A fake IPAM plugin: records its command and stdin, then answers as `FAKE_MODE` says.
+let fakeIPAM = #"""
+#!/bin/sh
+cat > "$(dirname "$0")/stdin.$CNI_COMMAND"
+echo "$CNI_COMMAND $CNI_CONTAINERID $CNI_IFNAME" >> "$(dirname "$0")/calls"
+case "$CNI_ARGS" in
+*MODE=error*) echo '{"cniVersion":"1.0.0","code":11,"msg":"pool exhausted","details":"10.1.0.0/30"}'; exit 1 ;;
+*MODE=crash*) echo 'panic' ; exit 3 ;;
+*MODE=garbage*) echo 'not json'; exit 0 ;;
+esac
+[ "$CNI_COMMAND" = ADD ] && echo '{"cniVersion":"0.4.0","ips":[{"version":"4","address":"10.1.0.5/16","gateway":"10.1.0.1"}],"routes":[{"dst":"0.0.0.0/0"}]}'
+exit 0
+"""#
+
+@Suite struct IPAMTests {
+    let root = makeTemporaryDirectory()
+    var stdin: String { config("1.0.0", extra: #","ipam":{"type":"fake-ipam","subnet":"10.1.0.0/16"}"#) }
+
+    func call(_ command: String, mode: String = "", ipam: Bool = true) throws -> Call {
+        mkdir("\(root)/bin", 0o755)
+        writeFile("\(root)/bin/fake-ipam", fakeIPAM, mode: 0o755)
+        var env = environment(command, path: "\(root)/empty:\(root)/bin")
+        env["CNI_ARGS"] = "MODE=\(mode)"
+        return try Call(environment: Environment.parse(env), stdin: Array((ipam ? stdin : config("1.0.0")).utf8))
+    }
+
+    func file(_ name: String) -> String {
+        let fd = open("\(root)/bin/\(name)", O_RDONLY)
+        defer { close(fd) }
+        return String(decoding: readAll(fd) ?? [], as: UTF8.self)
+    }
+
+    @Test func addRunsTheDelegateAndConvertsItsResult() throws {
+        defer { removeTree(root) }
+        let result = try IPAM.add(call("ADD"))
+        #expect(result == Result(cniVersion: "1.0.0", ips: [.init(address: "10.1.0.5/16", gateway: "10.1.0.1")],
+                                 routes: [.init(dst: "0.0.0.0/0")]))
+        #expect(file("stdin.ADD") == stdin)
+        #expect(file("calls") == "ADD c0ffee eth0\n")
+    }
+
+    @Test func delAndCheckSetTheCommand() throws {
+        defer { removeTree(root) }
+        try IPAM.del(call("DEL"))
+        try IPAM.check(call("CHECK"))
+        IPAM.undoAdd(try call("ADD"))
+        #expect(file("calls") == "DEL c0ffee eth0\nCHECK c0ffee eth0\nDEL c0ffee eth0\n")
+    }
+
+    @Test func delegateErrorKeepsCodeAndMessage() throws {
+        defer { removeTree(root) }
+        #expect(throws: CNIError(.tryAgainLater, "IPAM plugin fake-ipam: pool exhausted", details: "10.1.0.0/30")) {
+            try IPAM.add(call("ADD", mode: "error"))
+        }
+    }
+
+    @Test func crashWithoutErrorJSONIsIOFailure() throws {
+        defer { removeTree(root) }
+        #expect(throws: CNIError(.ioFailure, "IPAM plugin fake-ipam failed with exit status 3", details: "panic\n")) {
+            try IPAM.del(call("DEL", mode: "crash"))
+        }
+        IPAM.undoAdd(try call("ADD", mode: "crash"))
+    }
+
+    @Test func unusableResultIsReported() throws {
+        defer { removeTree(root) }
+        #expect { try IPAM.add(call("ADD", mode: "garbage")) } throws: {
+            ($0 as! CNIError).code == .decodeFailure && ($0 as! CNIError).msg.contains("fake-ipam")
+        }
+    }
+
+    @Test func missingPluginOrTypeIsCode7() throws {
+        defer { removeTree(root) }
+        #expect { try IPAM.add(call("ADD", ipam: false)) } throws: { ($0 as! CNIError).msg.contains("ipam.type") }
+        var env = environment("ADD", path: "\(root)/empty")
+        env["CNI_ARGS"] = nil
+        let missing = try Call(environment: Environment.parse(env), stdin: Array(stdin.utf8))
+        #expect { try IPAM.add(missing) } throws: {
+            ($0 as! CNIError).code == .invalidConfig && ($0 as! CNIError).msg.contains("not found in CNI_PATH")
+        }
+    }
+}
+
+@Suite struct LogTests {
+    @Test func appendsToTheLogFileAtOrBelowItsLevel() throws {
+        let root = makeTemporaryDirectory()
+        defer { removeTree(root) }
+        let conf = try NetConf.parse(Array(config("1.0.0", extra: #","logFile":"\#(root)/p.log","logLevel":"warning""#).utf8))
+        let log = try Log(conf: conf)
+        log.error("first")
+        log.warning("second")
+        log.info("hidden")
+        log.debug("hidden")
+        let fd = open("\(root)/p.log", O_RDONLY)
+        defer { close(fd) }
+        let lines = String(decoding: readAll(fd) ?? [], as: UTF8.self).split(separator: "\n")
+        #expect(lines.count == 2)
+        #expect(lines[0].hasSuffix("fake[\(getpid())] ERROR: first"))
+        #expect(lines[1].hasSuffix("WARNING: second"))
+    }
+
+    @Test func badLevelIsCode7() throws {
+        let conf = try NetConf.parse(Array(config("1.0.0", extra: #","logLevel":"loud""#).utf8))
+        #expect { try Log(conf: conf) } throws: { ($0 as! CNIError).code == .invalidConfig }
+    }
+}
