@@ -36,8 +36,8 @@ deps:
 # The cnitool-compatible runner, built offline against Debian's libcni (GOPATH mode).
 runner: deps
 	mkdir -p $(GOPATH_DIR)
-	cd Tests/cnirunner && GO111MODULE=off GOPATH=$(GOPATH_DIR):/usr/share/gocode GOCACHE=$(CURDIR)/.build/gocache \
-		go build -o $(RUNNER) .
+	GO111MODULE=off GOPATH=$(GOPATH_DIR):/usr/share/gocode GOCACHE=$(CURDIR)/.build/gocache \
+		go build -o $(RUNNER) ./Tests/cnirunner
 
 # Unit tests only: no root, no namespaces.
 unit-test:

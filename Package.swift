@@ -20,9 +20,12 @@ let package = Package(
         .target(name: "Netlink", dependencies: ["CNetlink", "CNetlinkShim"]),
         // The CNI protocol: no netlink.
         .target(name: "CNIKit"),
-        .executableTarget(name: "tuning", dependencies: ["CNIKit", "Netlink"]),
+        // What two or more plugins share: error mapping, MAC choice, veth into a netns, spoof check, ...
+        .target(name: "Attach", dependencies: ["CNIKit", "Netlink"]),
+        .executableTarget(name: "tuning", dependencies: ["CNIKit", "Netlink", "Attach"]),
 
         .testTarget(name: "CNIKitTests", dependencies: ["CNIKit"]),
+        .testTarget(name: "AttachTests", dependencies: ["Attach", "tuning"]),
         // Needs root: creates throwaway network namespaces.
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink"]),
         // Needs root and the libcni runner (make runner): drives the built plugins black-box.

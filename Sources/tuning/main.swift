@@ -1,2 +1,3 @@
 import CNIKit
-import Netlink
+
+PluginMain.exit(Tuning.self)

@@ -7,8 +7,9 @@ enum Fixtures {
 
     /// Reads `conf/<file>`, lets `edit` change the plugin list, points every data dir into the
     /// sandbox and writes it into the sandbox's NETCONFPATH. Returns the network name.
+    /// `cniVersion` replaces the file's, to run one fixture in every spec version.
     @discardableResult
-    static func install(_ file: String, in sandbox: Sandbox,
+    static func install(_ file: String, in sandbox: Sandbox, cniVersion: String? = nil,
                         edit: (inout [[String: Any]]) -> Void = { _ in }) throws -> String {
         let url = confDir.appendingPathComponent(file)
         guard let data = FileManager.default.contents(atPath: url.path),
@@ -17,6 +18,7 @@ enum Fixtures {
         else { throw HarnessError("fixture \(url.path) is missing or not a conflist") }
         edit(&plugins)
         list["plugins"] = plugins
+        if let cniVersion { list["cniVersion"] = cniVersion }
         try write(list, as: file, in: sandbox)
         return name
     }

@@ -1,0 +1,43 @@
+import Attach
+import CNIKit
+import Netlink
+
+/// `tuning`: a chained plugin that changes the pod interface's MAC, MTU, promisc, allmulti and
+/// txqueuelen and the pod namespace's network sysctls, and puts all of them back on DEL.
+enum Tuning: CNIPlugin {
+    static func add(_ call: Call) throws -> Result {
+        let plan = try planned(call)
+        guard var result = call.conf.prevResult else { throw missingPrevResult }
+        try TuningAdd(call: call, plan: plan).run()
+        if let mac = plan.mac {
+            for index in result.interfaces.indices where result.interfaces[index].name == call.environment.ifname {
+                result.interfaces[index].mac = mac.description
+            }
+        }
+        return result
+    }
+
+    static func del(_ call: Call) throws {
+        let config = try call.decode(TuningConfig.self)
+        try TuningDel(call: call, dataDir: config.backupDirectory).run()
+    }
+
+    static func check(_ call: Call) throws {
+        let plan = try planned(call)
+        guard call.conf.prevResult != nil else { throw missingPrevResult }
+        try TuningCheck(call: call, plan: plan).run()
+    }
+
+    static func gc(_ call: Call) throws {
+        let config = try call.decode(TuningConfig.self)
+        try TuningGC(dataDir: config.backupDirectory, valid: call.conf.validAttachments ?? []).run()
+    }
+
+    private static func planned(_ call: Call) throws -> TuningPlan {
+        try TuningPlan(try call.decode(TuningConfig.self), environment: call.environment, allowlist: try SysctlAllowlist.load())
+    }
+
+    private static var missingPrevResult: CNIError {
+        CNIError(.invalidConfig, "prevResult: tuning changes an interface another plugin created; put it after that plugin in a conflist (plugins: [..., {\"type\": \"tuning\"}])")
+    }
+}
