@@ -13,9 +13,7 @@ struct TuningAdd {
         let netns = try PodNamespace.open(call.environment)
         let netnsPath = netns.path
         let socket = try RouteSocket(in: netns)
-        guard let link = try socket.link(named: ifname) else {
-            throw CNIError(.invalidConfig, "interface \(ifname) not found in \(netnsPath): the plugin before tuning in the chain must create it (check CNI_IFNAME)")
-        }
+        let link = try socket.chainedInterface(ifname)
         let store = StateStore(directory: plan.dataDir)
         let file = Backup.fileName(containerID: call.environment.containerID, ifname: ifname)
         let earlier = try store.read(name: file).map { bytes throws(CNIError) in try Backup.decode(bytes, file: file) }

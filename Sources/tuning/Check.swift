@@ -11,9 +11,7 @@ struct TuningCheck {
     func run() throws {
         let ifname = call.environment.ifname
         let netns = try PodNamespace.open(call.environment)
-        guard let link = try RouteSocket(in: netns).link(named: ifname) else {
-            throw CNIError(.invalidConfig, "CHECK: interface \(ifname) is gone from \(netns.path)")
-        }
+        let link = try RouteSocket(in: netns).chainedInterface(ifname)
         var drift: [String] = []
         func compare<T: Equatable>(_ what: String, wanted: T?, found: T) {
             if let wanted, wanted != found { drift.append("\(what) is \(found), configured \(wanted)") }

@@ -23,18 +23,19 @@ struct TuningPlan {
     /// Precedence as in the reference: config < CNI_ARGS `MAC=` < `runtimeConfig.mac` < `args.cni`.
     init(_ config: TuningConfig, environment: Environment, allowlist: SysctlAllowlist?) throws(CNIError) {
         let overrides = config.args?.cni
+        let base = config.settings
         mac = try MACChoice.choose([
-            .init("mac", config.mac),
+            .init("mac", base.mac),
             .init("CNI_ARGS MAC", environment.args["MAC"]),
             .init("runtimeConfig.mac", config.runtimeConfig?.mac),
             .init("args.cni.mac", overrides?.mac),
         ])
-        mtu = try TuningPlan.mtu(overrides?.mtu.map { ("args.cni.mtu", $0) } ?? config.mtu.map { ("mtu", $0) })
-        promiscuous = overrides?.promisc ?? config.promisc ?? false
-        allMulticast = overrides?.allmulti ?? config.allmulti
+        mtu = try TuningPlan.mtu(overrides?.mtu.map { ("args.cni.mtu", $0) } ?? base.mtu.map { ("mtu", $0) })
+        promiscuous = overrides?.promisc ?? base.promisc ?? false
+        allMulticast = overrides?.allmulti ?? base.allmulti
         txQueueLength = try TuningPlan.txQueueLength(
-            overrides?.txQLen.map { ("args.cni.txQLen", $0) } ?? config.txQLen.map { ("txQLen", $0) })
-        let merged = (config.sysctl ?? [:]).merging(overrides?.sysctl ?? [:]) { _, override in override }
+            overrides?.txQLen.map { ("args.cni.txQLen", $0) } ?? base.txQLen.map { ("txQLen", $0) })
+        let merged = (base.sysctl ?? [:]).merging(overrides?.sysctl ?? [:]) { _, override in override }
         sysctls = try TuningPlan.sysctls(merged, ifname: environment.ifname, allowlist: allowlist)
         dataDir = config.backupDirectory
     }

@@ -41,3 +41,13 @@ enum Tuning: CNIPlugin {
         CNIError(.invalidConfig, "prevResult: tuning changes an interface another plugin created; put it after that plugin in a conflist (plugins: [..., {\"type\": \"tuning\"}])")
     }
 }
+
+extension RouteSocket {
+    /// The pod interface an earlier plugin of the chain made; its absence is a config error.
+    func chainedInterface(_ ifname: String) throws -> Link {
+        guard let link = try link(named: ifname) else {
+            throw CNIError(.invalidConfig, "interface \(ifname) not found in \(netnsPath): the plugin before tuning in the chain must create it (check CNI_IFNAME)")
+        }
+        return link
+    }
+}
