@@ -43,9 +43,11 @@ public struct LinkChange: Sendable, Equatable {
     public var up: Bool?
     public var promiscuous: Bool?
     public var allMulticast: Bool?
+    /// The ifindex of the bridge to enslave the link to; 0 releases it from its master.
+    public var masterIndex: Int32?
 
     public init(name: String? = nil, mac: MACAddress? = nil, mtu: UInt32? = nil, txQueueLength: UInt32? = nil,
-                up: Bool? = nil, promiscuous: Bool? = nil, allMulticast: Bool? = nil) {
+                up: Bool? = nil, promiscuous: Bool? = nil, allMulticast: Bool? = nil, masterIndex: Int32? = nil) {
         self.name = name
         self.mac = mac
         self.mtu = mtu
@@ -53,6 +55,7 @@ public struct LinkChange: Sendable, Equatable {
         self.up = up
         self.promiscuous = promiscuous
         self.allMulticast = allMulticast
+        self.masterIndex = masterIndex
     }
 
     /// Fills a libnl change object; the caller owns it.
@@ -65,6 +68,7 @@ public struct LinkChange: Sendable, Equatable {
         }
         if let mtu { rtnl_link_set_mtu(change, mtu) }
         if let txQueueLength { rtnl_link_set_txqlen(change, txQueueLength) }
+        if let masterIndex { rtnl_link_set_master(change, masterIndex) }
         for (wanted, flag) in [(up, IFF_UP), (promiscuous, IFF_PROMISC), (allMulticast, IFF_ALLMULTI)] {
             guard let wanted else { continue }
             if wanted { rtnl_link_set_flags(change, UInt32(flag.rawValue)) } else { rtnl_link_unset_flags(change, UInt32(flag.rawValue)) }
@@ -81,6 +85,7 @@ public struct LinkChange: Sendable, Equatable {
         if let up { parts.append(up ? "up" : "down") }
         if let promiscuous { parts.append("promisc \(promiscuous ? "on" : "off")") }
         if let allMulticast { parts.append("allmulticast \(allMulticast ? "on" : "off")") }
+        if let masterIndex { parts.append(masterIndex == 0 ? "nomaster" : "master ifindex \(masterIndex)") }
         return parts.joined(separator: ", ")
     }
 }

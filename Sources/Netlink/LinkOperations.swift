@@ -94,6 +94,14 @@ extension RouteSocket {
         }
     }
 
+    /// Creates a Linux bridge named `name`.
+    public func addBridge(name: String, mtu: UInt32? = nil, mac: MACAddress? = nil) throws(NetlinkError) {
+        let link = rtnl_link_bridge_alloc()!
+        defer { rtnl_link_put(link) }
+        LinkChange(name: name, mac: mac, mtu: mtu).apply(to: link)
+        try perform("create bridge", describe(name)) { rtnl_link_add(sock, link, NLM_F_CREATE | NLM_F_EXCL) }
+    }
+
     private func describe(_ name: String) -> String { "\(name) in \(netnsPath)" }
 
     private func withKernelLink<R>(_ name: String, _ body: (OpaquePointer) throws(NetlinkError) -> R) throws(NetlinkError) -> R {

@@ -42,6 +42,23 @@ import Testing
         #expect(try nodeSocket.links().map(\.name).sorted() == ["lo"])
     }
 
+    @Test func enslaveToABridgeAndRelease() throws {
+        try requireRoot()
+        let node = try ThrowawayNamespace("node")
+        let socket = try RouteSocket(in: try NetNS(path: node.path))
+        try socket.addBridge(name: "br-test", mtu: 1450)
+        try socket.addVeth(name: "port0", peer: "port0p")
+        let bridge = try socket.existingLink(named: "br-test")
+        #expect(bridge.kind == "bridge" && bridge.mtu == 1450)
+
+        try socket.setLink("port0", LinkChange(up: true, masterIndex: bridge.index))
+        #expect(try socket.existingLink(named: "port0").masterIndex == bridge.index)
+        #expect(try node.ip("link", "show", "master", "br-test").contains("port0"))
+
+        try socket.setLink("port0", LinkChange(masterIndex: 0))
+        #expect(try socket.existingLink(named: "port0").masterIndex == 0)
+    }
+
     @Test func errorsCarryTheKernelErrnoAndTheObject() throws {
         try requireRoot()
         let node = try ThrowawayNamespace()
