@@ -6,6 +6,7 @@ let package = Package(
     name: "swift-cni",
     products: [
         .executable(name: "tuning", targets: ["tuning"]),
+        .executable(name: "bridge", targets: ["bridge"]),
     ],
     targets: [
         // libnl-3, libnl-route-3, libmnl, libnftnl headers and link lines (Debian -dev packages).
@@ -23,9 +24,10 @@ let package = Package(
         // What two or more plugins share: error mapping, MAC choice, veth into a netns, spoof check, ...
         .target(name: "Attach", dependencies: ["CNIKit", "Netlink"]),
         .executableTarget(name: "tuning", dependencies: ["CNIKit", "Netlink", "Attach"]),
+        .executableTarget(name: "bridge", dependencies: ["CNIKit", "Netlink", "Attach"]),
 
         .testTarget(name: "CNIKitTests", dependencies: ["CNIKit"]),
-        .testTarget(name: "AttachTests", dependencies: ["Attach", "tuning"]),
+        .testTarget(name: "AttachTests", dependencies: ["Attach", "tuning", "bridge"]),
         // Needs root: creates throwaway network namespaces.
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink"]),
         // Needs root and the libcni runner (make runner): drives the built plugins black-box.

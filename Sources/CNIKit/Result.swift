@@ -98,6 +98,9 @@ public struct DNS: Equatable, Sendable {
         self.options = options
     }
 
+    /// True when no field is set: a config's `dns: {}` says nothing.
+    public var isEmpty: Bool { nameservers.isEmpty && (domain ?? "").isEmpty && search.isEmpty && options.isEmpty }
+
     init(reading reader: JSONReader) throws(CNIError) {
         self.init(nameservers: try reader.strings("nameservers"), domain: try reader.string("domain"),
                   search: try reader.strings("search"), options: try reader.strings("options"))

@@ -14,6 +14,8 @@ public struct Link: Equatable, Sendable {
     public var isAllMulticast: Bool
     /// The ifindex of the bridge (or other master) this link is enslaved to; 0 when none.
     public var masterIndex: Int32
+    /// IFLA_LINK: for a veth, the ifindex of its peer (in the peer's namespace); 0 when none.
+    public var linkIndex: Int32
 
     init(_ link: OpaquePointer) {
         index = rtnl_link_get_ifindex(link)
@@ -31,6 +33,7 @@ public struct Link: Equatable, Sendable {
         isPromiscuous = flags & UInt32(IFF_PROMISC.rawValue) != 0
         isAllMulticast = flags & UInt32(IFF_ALLMULTI.rawValue) != 0
         masterIndex = rtnl_link_get_master(link)
+        linkIndex = rtnl_link_get_link(link)
     }
 }
 

@@ -1,0 +1,48 @@
+import CNIKit
+import Netlink
+
+/// The Linux bridge on the node that pods attach to, shared by every pod of the network.
+public enum NodeBridge {
+    public struct Spec: Sendable {
+        public var name: String
+        /// Set only when the bridge is created; an existing bridge keeps its MTU (as the reference does).
+        public var mtu: UInt32?
+        public var promiscuous: Bool
+
+        public init(name: String, mtu: UInt32?, promiscuous: Bool) {
+            self.name = name
+            self.mtu = mtu
+            self.promiscuous = promiscuous
+        }
+    }
+
+    /// Where the per-bridge locks live: shared by every plugin process on the node.
+    public static let lockDirectory = "/run/cni/swift-cni/locks"
+
+    /// Runs `body` holding the node-wide lock of bridge `name`: creation and address changes of a
+    /// shared bridge happen under it, so parallel ADDs never race.
+    public static func withLock<R>(_ name: String, _ body: () throws -> R) throws -> R {
+        let lock = try FileLock(path: "\(lockDirectory)/bridge-\(name).lock")
+        let result = try body()
+        _ = consume lock  // released here, after body, not at the lock's last use
+        return result
+    }
+
+    /// Creates the bridge when missing and brings it up; idempotent. A link of another kind with the
+    /// same name is a config error and is left alone. Call it inside `withLock(name)`.
+    public static func ensure(_ spec: Spec, on socket: borrowing RouteSocket) throws -> Link {
+        if let existing = try socket.link(named: spec.name) {
+            guard existing.kind == "bridge" else {
+                throw CNIError(.invalidConfig, "bridge: \"\(spec.name)\" already exists in \(socket.netnsPath) but is a \(existing.kind ?? "device without a kind"), not a bridge; choose another \"bridge\" name")
+            }
+        } else {
+            try socket.addBridge(name: spec.name, mtu: spec.mtu)
+            // We own the addresses and routes of this bridge: no router advertisements.
+            if let key = try? SysctlKey("net/ipv6/conf/\(spec.name)/accept_ra", ifname: spec.name) {
+                try? Sysctl.write(key, "0")
+            }
+        }
+        try socket.setLink(spec.name, LinkChange(up: true, promiscuous: spec.promiscuous ? true : nil))
+        return try socket.existingLink(named: spec.name)
+    }
+}

@@ -1,0 +1,49 @@
+import Attach
+import CNIKit
+import Netlink
+
+/// ADD: bridge, veth, port flags, addresses, record — each step undone if a later one fails.
+struct BridgeAdd {
+    let call: Call
+    let plan: BridgePlan
+
+    func run() throws -> Result {
+        let environment = call.environment
+        let pod = try PodNamespace.open(environment)
+        let node = try RouteSocket()
+        let hostName = HostVethName.derive(containerID: environment.containerID, ifname: environment.ifname)
+
+        return try Rollback.run { rollback in
+            let bridge = try ensureBridge(node)
+            let veth = try PodVeth.create(
+                .init(hostName: hostName, ifname: environment.ifname, mtu: plan.mtu, mac: plan.mac,
+                      bridgeIndex: bridge.index, podUp: !plan.disableContainerInterface),
+                node: node, pod: pod, rollback: rollback)
+            var result = Result(cniVersion: call.conf.cniVersion, interfaces: [
+                .init(name: bridge.name),
+                .init(name: veth.host.name, mac: veth.host.mac?.description ?? ""),
+                .init(name: veth.pod.name, mac: veth.pod.mac?.description ?? "", mtu: Int(veth.pod.mtu), sandbox: pod.path),
+            ])
+            try record(AttachmentRecord(containerID: environment.containerID, ifname: environment.ifname,
+                                        bridge: plan.bridge, hostVeth: hostName, addresses: result.ips.map(\.address)),
+                       rollback: rollback)
+            // The bridge's MAC can change when its first port joins: report the one it has now.
+            result.interfaces[0].mac = try node.existingLink(named: plan.bridge).mac?.description ?? ""
+            if let dns = call.conf.dns, !dns.isEmpty { result.dns = dns }
+            return result
+        }
+    }
+
+    private func ensureBridge(_ node: borrowing RouteSocket) throws -> Link {
+        try NodeBridge.withLock(plan.bridge) {
+            try NodeBridge.ensure(.init(name: plan.bridge, mtu: plan.mtu, promiscuous: plan.promiscuous), on: node)
+        }
+    }
+
+    private func record(_ record: AttachmentRecord, rollback: Rollback) throws {
+        let store = StateStore(directory: plan.dataDir)
+        let name = AttachmentRecord.fileName(containerID: record.containerID, ifname: record.ifname)
+        try store.write(name: name, bytes: try record.encoded())
+        rollback.push("remove record \(plan.dataDir)/\(name)") { try store.remove(name: name) }
+    }
+}

@@ -1,0 +1,50 @@
+import Attach
+import CNIKit
+import Netlink
+
+/// CHECK: what ADD made is still there and still as configured, for L2-only and IPAM configs alike.
+/// Every drift is listed in one error naming the interface, the attribute, the wanted and found value.
+struct BridgeCheck {
+    let call: Call
+    let plan: BridgePlan
+
+    func run() throws {
+        let environment = call.environment
+        guard let previous = call.conf.prevResult else {
+            throw CNIError(.invalidConfig, "prevResult: CHECK needs the result of ADD; the runtime passes it (is the cached result missing?)")
+        }
+        let pod = try PodNamespace.open(environment)
+        let node = try RouteSocket()
+        let hostName = HostVethName.derive(containerID: environment.containerID, ifname: environment.ifname)
+        var drift: [String] = []
+
+        guard let bridge = try node.link(named: plan.bridge), bridge.kind == "bridge" else {
+            throw CNIError(.invalidConfig, "CHECK: bridge \(plan.bridge) is missing from the node (or is not a bridge)")
+        }
+        if bridge.isPromiscuous != plan.promiscuous { drift.append("bridge \(plan.bridge) promisc is \(bridge.isPromiscuous), configured \(plan.promiscuous)") }
+
+        guard let host = try node.link(named: hostName) else {
+            throw CNIError(.invalidConfig, "CHECK: host veth \(hostName) of \(environment.ifname) is missing from the node")
+        }
+        if host.masterIndex != bridge.index { drift.append("host veth \(hostName) is not a port of \(plan.bridge)") }
+        if !host.isUp { drift.append("host veth \(hostName) is down") }
+
+        guard let podLink = try RouteSocket(in: pod).link(named: environment.ifname), podLink.kind == "veth" else {
+            throw CNIError(.invalidConfig, "CHECK: veth \(environment.ifname) is missing from \(pod.path)")
+        }
+        if podLink.linkIndex != host.index || host.linkIndex != podLink.index {
+            drift.append("\(environment.ifname) in the pod is not the peer of host veth \(hostName)")
+        }
+        let expectedMAC = previous.interfaces.first { $0.name == environment.ifname && $0.sandbox != nil }?.mac
+        if let expectedMAC, !expectedMAC.isEmpty, MACAddress(expectedMAC) != podLink.mac {
+            drift.append("\(environment.ifname) MAC is \(podLink.mac?.description ?? "none"), ADD gave \(expectedMAC)")
+        }
+        if let mtu = plan.mtu, podLink.mtu != mtu { drift.append("\(environment.ifname) MTU is \(podLink.mtu), configured \(mtu)") }
+        if podLink.isUp == plan.disableContainerInterface {
+            drift.append("\(environment.ifname) is \(podLink.isUp ? "up" : "down"), configured \(plan.disableContainerInterface ? "down" : "up")")
+        }
+        guard drift.isEmpty else {
+            throw CNIError(.invalidConfig, "CHECK: the attachment of \(environment.ifname) drifted: " + drift.joined(separator: "; "))
+        }
+    }
+}

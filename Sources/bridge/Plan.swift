@@ -1,0 +1,79 @@
+import Attach
+import CNIKit
+import Netlink
+
+/// What ADD will build, with every value validated before anything is created.
+struct BridgePlan {
+    var bridge: String
+    var isGateway: Bool
+    var isDefaultGateway: Bool
+    var forceAddress: Bool
+    var ipMasq: Bool
+    var mtu: UInt32?
+    var hairpin: Bool
+    var promiscuous: Bool
+    var macSpoofCheck: Bool
+    var ipSpoofCheck: Bool
+    var enableDAD: Bool
+    var disableContainerInterface: Bool
+    var portIsolation: Bool
+    /// L2 only when false (`ipam` absent or `{}`).
+    var hasIPAM: Bool
+    var mac: MACAddress?
+    var dataDir: String
+
+    init(_ config: BridgeConfig, conf: NetConf, environment: Environment) throws(CNIError) {
+        bridge = config.bridge.flatMap { $0.isEmpty ? nil : $0 } ?? BridgeConfig.defaultBridge
+        try Environment.validateInterfaceName(bridge, naming: "bridge", code: .invalidConfig)
+        isDefaultGateway = config.isDefaultGateway ?? false
+        isGateway = (config.isGateway ?? false) || isDefaultGateway
+        forceAddress = config.forceAddress ?? false
+        ipMasq = config.ipMasq ?? false
+        hairpin = config.hairpinMode ?? false
+        promiscuous = config.promiscMode ?? false
+        macSpoofCheck = config.macspoofchk ?? false
+        ipSpoofCheck = config.ipspoofchk ?? false
+        enableDAD = config.enabledad ?? false
+        disableContainerInterface = config.disableContainerInterface ?? false
+        portIsolation = config.portIsolation ?? false
+        hasIPAM = conf.ipam != nil
+        dataDir = config.dataDir.flatMap { $0.isEmpty ? nil : $0 } ?? BridgeConfig.defaultDataDir
+        mtu = try BridgePlan.mtu(config.mtu)
+        // Reference precedence: CNI_ARGS MAC= < args.cni.mac < runtimeConfig.mac.
+        mac = try MACChoice.choose([
+            .init("CNI_ARGS MAC", environment.args["MAC"]),
+            .init("args.cni.mac", config.args?.cni?.mac),
+            .init("runtimeConfig.mac", config.runtimeConfig?.mac),
+        ])
+        try BridgePlan.refuseConflicts(config, plan: self)
+    }
+
+    private static func mtu(_ value: Int?) throws(CNIError) -> UInt32? {
+        guard let value, value != 0 else { return nil }
+        guard (68...65535).contains(value) else {
+            throw CNIError(.invalidConfig, "mtu: \(value) is not a usable MTU (68 to 65535; 0 or absent keeps the kernel's default)")
+        }
+        return UInt32(value)
+    }
+
+    private static func refuseConflicts(_ config: BridgeConfig, plan: BridgePlan) throws(CNIError) {
+        if plan.hairpin && plan.promiscuous {
+            throw CNIError(.invalidConfig, "hairpinMode and promiscMode: cannot set both; the bridge would send every frame back to its sender")
+        }
+        if plan.disableContainerInterface && plan.hasIPAM {
+            throw CNIError(.invalidConfig, "disableContainerInterface: an interface left down cannot take the addresses IPAM gives; remove ipam or this key")
+        }
+        if let vlan = config.vlan, vlan != 0 {
+            guard (1...4094).contains(vlan) else {
+                throw CNIError(.invalidConfig, "vlan: \(vlan) is not a VLAN ID (1 to 4094, 0 for none)")
+            }
+            throw CNIError(.unsupportedField, "vlan: VLAN access ports are not supported by this build yet; use the reference bridge plugin for VLAN networks")
+        }
+        if let trunk = config.vlanTrunk, !trunk.isEmpty {
+            throw CNIError(.unsupportedField, "vlanTrunk: VLAN trunk ports are not supported by this build yet; use the reference bridge plugin for VLAN networks")
+        }
+        if let backend = config.ipMasqBackend, !["", "nftables", "iptables"].contains(backend) {
+            throw CNIError(.invalidConfig, "ipMasqBackend: \"\(backend)\" is not a backend (nftables or iptables)")
+        }
+    }
+}
