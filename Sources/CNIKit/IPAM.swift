@@ -31,6 +31,28 @@ public enum IPAM {
         _ = try execute(.check, call)
     }
 
+    /// STATUS: is the delegate installed and, when it speaks 1.1.0, does it report itself ready?
+    /// A delegate older than 1.1.0 (no STATUS verb) that is installed counts as ready.
+    /// Not ready is code 50 (plugin not available), or the delegate's own 50/51.
+    public static func status(_ call: Call) throws(CNIError) {
+        guard let type = call.conf.ipam?.type else { return }
+        guard let executable = find(type, in: call.environment.path) else {
+            throw CNIError(.pluginNotAvailable, "IPAM plugin \(type) not found in CNI_PATH (\(call.environment.path.joined(separator: ":")))")
+        }
+        var variables = call.environment.variables
+        variables["CNI_COMMAND"] = Command.version.rawValue
+        let version = try Exec.run(executable, environment: variables, stdin: Array(#"{"cniVersion":"1.1.0"}"#.utf8))
+        let supported = (try? JSONValue.parse(version.stdout))?["supportedVersions"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        guard supported.contains("1.1.0") else { return }
+        variables["CNI_COMMAND"] = Command.status.rawValue
+        let outcome = try Exec.run(executable, environment: variables, stdin: call.stdin)
+        guard outcome.status == 0 else {
+            let error = delegateError(type, outcome)
+            let code: CNIError.Code = [.pluginNotAvailable, .limitedConnectivity].contains(error.code) ? error.code : .pluginNotAvailable
+            throw CNIError(code, error.msg, details: error.details)
+        }
+    }
+
     /// Releases after a failed ADD: runs DEL and logs, never throws, so the ADD's own error is reported.
     public static func undoAdd(_ call: Call) {
         do {

@@ -14,6 +14,14 @@ enum Bridge: CNIPlugin {
         try BridgeCheck(call: call, plan: try plan(call)).run()
     }
 
+    static func status(_ call: Call) throws {
+        try BridgeStatus(call: call).run()
+    }
+
+    static func gc(_ call: Call) throws {
+        try BridgeGC(call: call, config: try call.decode(BridgeConfig.self)).run()
+    }
+
     private static func plan(_ call: Call) throws -> BridgePlan {
         try BridgePlan(try call.decode(BridgeConfig.self), conf: call.conf, environment: call.environment)
     }

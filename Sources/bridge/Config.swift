@@ -42,4 +42,10 @@ struct BridgeConfig: Decodable {
 
     static let defaultBridge = "cni0"
     static let defaultDataDir = "/var/lib/cni/swift-cni/bridge"
+
+    /// Where attachment records live: `dataDir`, or the default when unset or empty.
+    var recordDirectory: String {
+        guard let dataDir, !dataDir.isEmpty else { return BridgeConfig.defaultDataDir }
+        return dataDir
+    }
 }

@@ -11,7 +11,7 @@ struct BridgeDel {
 
     func run() throws {
         let environment = call.environment
-        let dataDir = config.dataDir.flatMap { $0.isEmpty ? nil : $0 } ?? BridgeConfig.defaultDataDir
+        let dataDir = config.recordDirectory
         if call.conf.ipam != nil { try IPAM.del(call) }
 
         let node = try RouteSocket()

@@ -37,7 +37,7 @@ struct BridgePlan {
         disableContainerInterface = config.disableContainerInterface ?? false
         portIsolation = config.portIsolation ?? false
         hasIPAM = conf.ipam != nil
-        dataDir = config.dataDir.flatMap { $0.isEmpty ? nil : $0 } ?? BridgeConfig.defaultDataDir
+        dataDir = config.recordDirectory
         mtu = try BridgePlan.mtu(config.mtu)
         // Reference precedence: CNI_ARGS MAC= < args.cni.mac < runtimeConfig.mac.
         mac = try MACChoice.choose([
