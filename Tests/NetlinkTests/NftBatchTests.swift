@@ -150,6 +150,29 @@ import Testing
         #expect(try !socket.tableExists(spoofTable))
     }
 
+    @Test func aJumpLoopIsRefused() throws {
+        try requireRoot()
+        let node = try ThrowawayNamespace("nft")
+        let socket = try NftSocket(in: try NetNS(path: node.path))
+        var batch = NftBatch()
+        batch.addTable(spoofTable)
+        batch.addChain("base", in: spoofTable, base: NftBaseChain(hook: .prerouting, priority: -300))
+        batch.addChain("a", in: spoofTable)
+        batch.addChain("b", in: spoofTable)
+        batch.addRule(NftRule(verdict: .jump("a")), toChain: "base", in: spoofTable)
+        batch.addRule(NftRule(verdict: .jump("b")), toChain: "a", in: spoofTable)
+        batch.addRule(NftRule(verdict: .jump("a")), toChain: "b", in: spoofTable)
+        do {
+            try socket.commit(batch)
+            Issue.record("a jump loop was accepted:\n\(nftText(node))")
+        } catch {
+            // Linux reports a loop as EMLINK, naming the rule that closes it.
+            #expect(error.errno == EMLINK || error.errno == ELOOP, "\(error)")
+            #expect(error.description.hasPrefix("add rule `jump a` to chain b in table bridge swiftcni: "), "\(error)")
+        }
+        #expect(try !socket.tableExists(spoofTable))
+    }
+
     @Test func invalidValuesFailBeforeAnythingIsSent() throws {
         try requireRoot()
         let node = try ThrowawayNamespace("nft")

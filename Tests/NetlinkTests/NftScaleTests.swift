@@ -12,6 +12,8 @@ import Testing
         let count = 300
         let ports = (0..<count).map { "veth\(String($0, radix: 16))x" }
 
+        func average(_ values: ArraySlice<Double>) -> Double { values.reduce(0, +) / Double(values.count) }
+        func ms(_ value: Double) -> String { String(format: "%.3f ms", value) }
         func timed(_ body: () throws -> Void) rethrows -> Double {
             let start = ContinuousClock.now
             try body()
@@ -41,12 +43,26 @@ import Testing
         }
         #expect(try socket.elements(ofSet: SpoofCheck.portsMap, in: spoofTable).isEmpty)
         #expect(try socket.chains(in: spoofTable).map(\.name) == [SpoofCheck.baseChain])
+
+        // The same 300 pods in ONE transaction (1,500 messages over several libnftnl pages, 1,500 acks),
+        // then all removed in one (a GC-style sweep).
+        var bulk = NftBatch()
+        SpoofCheck.ensureBase(&bulk)
+        for (index, port) in ports.enumerated() {
+            SpoofCheck.addPort(&bulk, port: port, mac: MACAddress(bytes: [0x02, 1, 0, 0, UInt8(index >> 8), UInt8(index & 0xff)])!)
+        }
+        let bulkInstall = try timed { try socket.commit(bulk) }
+        #expect(try socket.elements(ofSet: SpoofCheck.portsMap, in: spoofTable).count == count)
+        var sweep = NftBatch()
+        for port in ports { SpoofCheck.removePort(&sweep, port: port) }
+        let bulkRemove = try timed { try socket.commit(sweep) }
+        #expect(try socket.chains(in: spoofTable).count == 1)
+        print("  one batch of \(bulk.count) operations: \(ms(bulkInstall)); removing all in one batch of \(sweep.count): \(ms(bulkRemove))")
+
         var drop = NftBatch()
         drop.deleteTable(spoofTable)
         try socket.commit(drop)
 
-        func average(_ values: ArraySlice<Double>) -> Double { values.reduce(0, +) / Double(values.count) }
-        func ms(_ value: Double) -> String { String(format: "%.3f ms", value) }
         let firstInstall = average(install.prefix(10)), lastInstall = average(install.suffix(10))
         let firstRemove = average(remove.prefix(10)), lastRemove = average(remove.suffix(10))
         print("""
