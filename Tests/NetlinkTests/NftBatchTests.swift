@@ -37,6 +37,7 @@ import Testing
         #expect(base["type"] as? String == "filter")
         #expect(base["policy"] as? String == "accept")
         #expect(text.contains("comment \"MAC spoof check of pod ports\""), "chain comments: \(text)")
+        #expect(text.contains("comment \"swift-cni\""), "table comment: \(text)")
         #expect(try ListedRuleset.json(listed.rules(in: "prerouting").map { $0["expr"]! })
                 == #"[[{"vmap":{"data":"@ports","key":{"meta":{"key":"iifname"}}}}]]"#)
 

@@ -112,9 +112,15 @@ public struct NftSocket: ~Copyable {
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 8)
         defer { buffer.deallocate() }
         var received: Int
+        // MSG_TRUNC: learn the datagram's real length, so a message too big for the buffer is an error, not a cut.
+        let flags = Int32(MSG_TRUNC) | (dontWait ? Int32(MSG_DONTWAIT) : 0)
         repeat {
-            received = recv(fd, buffer, size, dontWait ? Int32(MSG_DONTWAIT) : 0)
+            received = recv(fd, buffer, size, flags)
         } while received < 0 && errno == EINTR
+        if received > size {
+            throw NetlinkError(operation: "read the answer to \(what)", object: "nftables in \(netnsPath)", errno: EMSGSIZE,
+                               reason: "a \(received)-byte answer does not fit the \(size)-byte buffer")
+        }
         if received < 0 {
             let code = errno
             if dontWait && (code == EAGAIN || code == EWOULDBLOCK) { return false }
