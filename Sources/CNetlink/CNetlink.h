@@ -23,6 +23,7 @@
 #include <libnftnl/rule.h>
 #include <libnftnl/expr.h>
 #include <libnftnl/batch.h>
+#include <libnftnl/set.h>
 
 #include <linux/if.h>
 #include <linux/if_link.h>
