@@ -29,7 +29,7 @@ let package = Package(
         .testTarget(name: "CNIKitTests", dependencies: ["CNIKit"]),
         .testTarget(name: "AttachTests", dependencies: ["Attach", "tuning", "bridge"]),
         // Needs root: creates throwaway network namespaces.
-        .testTarget(name: "NetlinkTests", dependencies: ["Netlink"]),
+        .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "Attach"]),
         // Needs root and the libcni runner (make runner): drives the built plugins black-box.
         .testTarget(name: "BlackBoxTests"),
     ]

@@ -22,10 +22,7 @@ public enum NodeBridge {
     /// Runs `body` holding the node-wide lock of bridge `name`: creation and address changes of a
     /// shared bridge happen under it, so parallel ADDs never race.
     public static func withLock<R>(_ name: String, _ body: () throws -> R) throws -> R {
-        let lock = try FileLock(path: "\(lockDirectory)/bridge-\(name).lock")
-        let result = try body()
-        _ = consume lock  // released here, after body, not at the lock's last use
-        return result
+        try FileLock.holding("\(lockDirectory)/bridge-\(name).lock", body)
     }
 
     /// Creates the bridge when missing and brings it up; idempotent. A link of another kind with the

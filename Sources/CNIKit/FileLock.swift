@@ -31,4 +31,12 @@ public struct FileLock: ~Copyable {
         flock(fd, LOCK_UN)
         close(fd)
     }
+
+    /// Runs `body` holding the lock at `path`, released when `body` returns or throws.
+    public static func holding<R>(_ path: String, _ body: () throws -> R) throws -> R {
+        let lock = try FileLock(path: path)
+        let result = try body()
+        _ = consume lock  // released here, after body, not at the lock's last use
+        return result
+    }
 }

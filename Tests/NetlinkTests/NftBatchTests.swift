@@ -1,4 +1,5 @@
 import Foundation
+import Attach
 import Netlink
 import Testing
 
@@ -13,7 +14,7 @@ import Testing
 
         var batch = NftBatch()
         SpoofCheck.ensureBase(&batch)
-        SpoofCheck.addPort(&batch, port: "veth-a1", mac: mac)
+        SpoofCheck.addPort(&batch, .init(hostVeth: "veth-a1", mac: mac, owner: "c1/net1"))
         let extra = "cni-spoof-extra"
         batch.addChain(extra, in: spoofTable)
         batch.addChain("cni-spoof-target", in: spoofTable)
@@ -45,7 +46,7 @@ import Testing
         #expect(map["name"] as? String == "ports" && map["type"] as? String == "ifname" && map["map"] as? String == "verdict")
         #expect(map["comment"] as? String == "pod port -> its chain")
         #expect(try ListedRuleset.json(map["elem"]!)
-                == #"[[{"elem":{"comment":"pod port","val":"veth-a1"}},{"jump":{"target":"cni-spoof-veth-a1"}}]]"#)
+                == #"[[{"elem":{"comment":"c1\/net1","val":"veth-a1"}},{"jump":{"target":"cni-spoof-veth-a1"}}]]"#)
 
         let pod = listed.rules(in: "cni-spoof-veth-a1")
         #expect(pod.map { $0["comment"] as? String } == ["pod MAC", "spoofed"])
@@ -53,7 +54,7 @@ import Testing
             [[{"match":{"left":{"payload":{"field":"saddr","protocol":"ether"}},"op":"==","right":"02:aa:bb:cc:dd:01"}},{"return":null}],\
             [{"drop":null}]]
             """)
-        #expect(text.contains("comment \"port veth-a1\""))
+        #expect(text.contains("comment \"pod c1/net1\""))
 
         // Each typed building block prints as the nft expression it stands for (dependencies hidden by nft).
         let lines = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
@@ -77,18 +78,18 @@ import Testing
         #expect(baseInfo.comment == "MAC spoof check of pod ports")
         #expect(chains.first { $0.name == extra }?.base == nil)
         #expect(try socket.elements(ofSet: "ports", in: spoofTable)
-                == [NftElement(.ifname("veth-a1"), verdict: .jump("cni-spoof-veth-a1"), comment: "pod port")])
+                == [NftElement(.ifname("veth-a1"), verdict: .jump("cni-spoof-veth-a1"), comment: "c1/net1")])
 
         // Ensuring again changes nothing (no duplicate rules); removing the last port leaves an empty map.
         var again = NftBatch()
         SpoofCheck.ensureBase(&again)
-        SpoofCheck.addPort(&again, port: "veth-a1", mac: mac)
+        SpoofCheck.addPort(&again, .init(hostVeth: "veth-a1", mac: mac, owner: "c1/net1"))
         try socket.commit(again)
         #expect(try ListedRuleset(node).rules(in: "prerouting").count == 1)
         #expect(try ListedRuleset(node).rules(in: "cni-spoof-veth-a1").count == 2)
 
         var remove = NftBatch()
-        SpoofCheck.removePort(&remove, port: "veth-a1")
+        SpoofCheck.removePort(&remove, hostVeth: "veth-a1")
         try socket.commit(remove)
         #expect(try socket.elements(ofSet: "ports", in: spoofTable).isEmpty, "the last pod is gone")
         #expect(try !socket.chainExists("cni-spoof-veth-a1", in: spoofTable))
@@ -109,7 +110,7 @@ import Testing
 
         var batch = NftBatch()
         SpoofCheck.ensureBase(&batch)
-        SpoofCheck.addPort(&batch, port: "veth-b1", mac: mac)
+        SpoofCheck.addPort(&batch, .init(hostVeth: "veth-b1", mac: mac, owner: "c1/net1"))
         batch.addElements([NftElement(.ifname("veth-b2"), verdict: .jump("cni-spoof-missing"))], toSet: "ports", in: spoofTable)
         do {
             try socket.commit(batch)

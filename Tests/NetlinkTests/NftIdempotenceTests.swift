@@ -1,4 +1,5 @@
 import Foundation
+import Attach
 @testable import Netlink
 import Testing
 
@@ -20,13 +21,13 @@ import Testing
 
         var install = NftBatch()
         SpoofCheck.ensureBase(&install)
-        for (index, mac) in macs.enumerated() { SpoofCheck.addPort(&install, port: "p\(index)", mac: mac) }
+        for (index, mac) in macs.enumerated() { SpoofCheck.addPort(&install, .init(hostVeth: "p\(index)", mac: mac, owner: "c1/net1")) }
         try socket.commit(install)
         if !legacyKernel { #expect(socket.state.pointee.destroySupported == true, "this kernel (6.18) has DESTROY") }
 
         // p1's element and chain are gone already; one batch removes the rest and tolerates the missing.
         var removeOne = NftBatch()
-        SpoofCheck.removePort(&removeOne, port: "p1")
+        SpoofCheck.removePort(&removeOne, hostVeth: "p1")
         try socket.commit(removeOne)
         var removeAll = NftBatch()
         removeAll.deleteElements([.ifname("p0"), .ifname("p1"), .ifname("p2")], fromSet: SpoofCheck.portsMap,

@@ -1,4 +1,5 @@
 import Foundation
+import Attach
 import Netlink
 import Testing
 
@@ -27,7 +28,7 @@ import Testing
             let mac = MACAddress(bytes: [0x02, 0, 0, 0, UInt8(index >> 8), UInt8(index & 0xff)])!
             var batch = NftBatch()
             SpoofCheck.ensureBase(&batch)
-            SpoofCheck.addPort(&batch, port: port, mac: mac)
+            SpoofCheck.addPort(&batch, .init(hostVeth: port, mac: mac, owner: "c1/net1"))
             install.append(try timed { try socket.commit(batch) })
         }
         var listed: [NftElement] = []
@@ -38,7 +39,7 @@ import Testing
         var remove: [Double] = []
         for port in ports.reversed() {
             var batch = NftBatch()
-            SpoofCheck.removePort(&batch, port: port)
+            SpoofCheck.removePort(&batch, hostVeth: port)
             remove.append(try timed { try socket.commit(batch) })
         }
         #expect(try socket.elements(ofSet: SpoofCheck.portsMap, in: spoofTable).isEmpty)
@@ -49,12 +50,13 @@ import Testing
         var bulk = NftBatch()
         SpoofCheck.ensureBase(&bulk)
         for (index, port) in ports.enumerated() {
-            SpoofCheck.addPort(&bulk, port: port, mac: MACAddress(bytes: [0x02, 1, 0, 0, UInt8(index >> 8), UInt8(index & 0xff)])!)
+            SpoofCheck.addPort(&bulk, .init(hostVeth: port, mac: MACAddress(bytes: [0x02, 1, 0, 0, UInt8(index >> 8), UInt8(index & 0xff)])!,
+                                             owner: "c1/net1"))
         }
         let bulkInstall = try timed { try socket.commit(bulk) }
         #expect(try socket.elements(ofSet: SpoofCheck.portsMap, in: spoofTable).count == count)
         var sweep = NftBatch()
-        for port in ports { SpoofCheck.removePort(&sweep, port: port) }
+        for port in ports { SpoofCheck.removePort(&sweep, hostVeth: port) }
         let bulkRemove = try timed { try socket.commit(sweep) }
         #expect(try socket.chains(in: spoofTable).count == 1)
         print("  one batch of \(bulk.count) operations: \(ms(bulkInstall)); removing all in one batch of \(sweep.count): \(ms(bulkRemove))")

@@ -1,4 +1,5 @@
 import Foundation
+import Attach
 import Netlink
 import Testing
 
@@ -39,7 +40,7 @@ import Testing
         let socket = try NftSocket(in: try NetNS(path: node.path))
         var install = NftBatch()
         SpoofCheck.ensureBase(&install)
-        SpoofCheck.addPort(&install, port: "veth-a", mac: macA, counter: true)
+        SpoofCheck.addPort(&install, .init(hostVeth: "veth-a", mac: macA, owner: "c1/net1"), counter: true)
         try socket.commit(install)
 
         #expect(ping(), "A's own MAC passes the check\n\(nftText(node))")
@@ -53,7 +54,7 @@ import Testing
         #expect(ping(), "A's own MAC passes again")
 
         var remove = NftBatch()
-        SpoofCheck.removePort(&remove, port: "veth-a")
+        SpoofCheck.removePort(&remove, hostVeth: "veth-a")
         try socket.commit(remove)
         #expect(try !socket.chainExists(SpoofCheck.chainName("veth-a"), in: spoofTable))
         #expect(try socket.elements(ofSet: SpoofCheck.portsMap, in: spoofTable).isEmpty)
