@@ -24,6 +24,11 @@ struct BridgeAdd {
                 .init(name: veth.host.name, mac: veth.host.mac?.description ?? ""),
                 .init(name: veth.pod.name, mac: veth.pod.mac?.description ?? "", mtu: Int(veth.pod.mtu), sandbox: pod.path),
             ])
+            if plan.macSpoofCheck || plan.ipSpoofCheck, let mac = veth.pod.mac {
+                try installSpoofCheck(SpoofCheck.Port(hostVeth: hostName, mac: mac, ipv4: [],
+                                                      owner: "\(environment.containerID)/\(environment.ifname)"),
+                                      rollback: rollback)
+            }
             try record(AttachmentRecord(containerID: environment.containerID, ifname: environment.ifname,
                                         bridge: plan.bridge, hostVeth: hostName, addresses: result.ips.map(\.address)),
                        rollback: rollback)
@@ -37,6 +42,13 @@ struct BridgeAdd {
     private func ensureBridge(_ node: borrowing RouteSocket) throws -> Link {
         try NodeBridge.withLock(plan.bridge) {
             try NodeBridge.ensure(.init(name: plan.bridge, mtu: plan.mtu, promiscuous: plan.promiscuous), on: node)
+        }
+    }
+
+    private func installSpoofCheck(_ port: SpoofCheck.Port, rollback: Rollback) throws {
+        try SpoofCheck.install(port, on: try NftSocket())
+        rollback.push("remove spoof check of \(port.hostVeth)") {
+            try SpoofCheck.remove(hostVeth: port.hostVeth, on: try NftSocket())
         }
     }
 

@@ -43,6 +43,9 @@ struct BridgeCheck {
         if podLink.isUp == plan.disableContainerInterface {
             drift.append("\(environment.ifname) is \(podLink.isUp ? "up" : "down"), configured \(plan.disableContainerInterface ? "down" : "up")")
         }
+        if plan.macSpoofCheck || plan.ipSpoofCheck, try !SpoofCheck.isInstalled(hostVeth: hostName, on: try NftSocket()) {
+            drift.append("the spoof-check rules of host veth \(hostName) are missing")
+        }
         guard drift.isEmpty else {
             throw CNIError(.invalidConfig, "CHECK: the attachment of \(environment.ifname) drifted: " + drift.joined(separator: "; "))
         }

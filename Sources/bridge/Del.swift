@@ -3,7 +3,7 @@ import CNIKit
 import Netlink
 
 /// DEL: release the IPAM lease, remove the veth through its node-side name (so a renamed or vanished
-/// pod interface, or a vanished namespace, leaves nothing behind) and the record. Every "already
+/// pod interface, or a vanished namespace, leaves nothing behind), its spoof-check rules and the record. Every "already
 /// gone" is success. Only the keys DEL needs are read: a config ADD refused still deletes cleanly.
 struct BridgeDel {
     let call: Call
@@ -25,6 +25,8 @@ struct BridgeDel {
                 try PodVeth.deleteIfPresent(environment.ifname, in: podSocket)
             }
         }
+        // Whatever the config says now: rules of an earlier config must not outlive the pod.
+        try SpoofCheck.remove(hostVeth: hostName, on: try NftSocket())
         try StateStore(directory: dataDir).remove(
             name: AttachmentRecord.fileName(containerID: environment.containerID, ifname: environment.ifname))
     }
