@@ -4,7 +4,8 @@ internal import Glibc
 /// Routes over an rtnetlink socket (libnl rtnl_route), in the socket's namespace.
 extension RouteSocket {
     /// The unicast routes of one family in `table` (254 = main). Multipath routes and other route types
-    /// (local, broadcast, blackhole, ...) are left out: `Route` cannot express them.
+    /// (local, broadcast, blackhole, ...) are left out: `Route` cannot express them. What is read back has
+    /// table, scope and metric filled in (metric 0 when the kernel has none), so compare fields, or delete it as is.
     public func routes(ipv6: Bool, table: UInt32 = 254) throws(NetlinkError) -> [Route] {
         let family = ipv6 ? AF_INET6 : AF_INET
         return try dump("list \(ipv6 ? "IPv6" : "IPv4") routes of table \(table) in", netnsPath,
@@ -14,7 +15,8 @@ extension RouteSocket {
         }
     }
 
-    /// Adds `route` with protocol `boot`, as `ip route add` and the reference plugins do.
+    /// Adds `route` with protocol `boot`, as `ip route add` and the reference plugins do. Host bits in the
+    /// destination are cleared (10.60.0.5/16 is sent as 10.60.0.0/16; the kernel refuses them otherwise).
     /// A route that is already there fails with `isExists`.
     public func addRoute(_ route: Route) throws(NetlinkError) {
         let request = route.libnlRoute()
