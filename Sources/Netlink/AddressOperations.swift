@@ -1,0 +1,89 @@
+internal import CNetlink
+internal import Glibc
+
+/// Interface addresses over an rtnetlink socket (libnl rtnl_addr), in the socket's namespace.
+extension RouteSocket {
+    /// The addresses on `ifname` with their prefix lengths: IPv4 and IPv6 when `ipv6` is nil, one family
+    /// otherwise. IPv6 link-local addresses (fe80::/64) are included: the kernel adds them when a link goes up.
+    public func addresses(of ifname: String, ipv6: Bool? = nil) throws(NetlinkError) -> [IPNetwork] {
+        let index = try existingLink(named: ifname).index
+        return try dump("list addresses of", describeObject(ifname), allocate: { rtnl_addr_alloc_cache(sock, &$0) }) { addr in
+            let family = rtnl_addr_get_family(addr)
+            guard rtnl_addr_get_ifindex(addr) == index, family == AF_INET || family == AF_INET6,
+                  ipv6.map({ $0 == (family == AF_INET6) }) ?? true,
+                  let local = rtnl_addr_get_local(addr),
+                  let ip = IPAddress(nlAddress: local, ipv6: family == AF_INET6) else { return nil }
+            return IPNetwork(address: ip, prefixLength: Int(rtnl_addr_get_prefixlen(addr)))
+        }
+    }
+
+    /// Adds `address` (host bits kept) to `ifname`. An address that is already there fails with `isExists`.
+    /// IPv4 addresses below /31 get the prefix's broadcast address, as `ip addr add ... brd +` and the
+    /// reference plugins do. `noDAD` sets IFA_F_NODAD (IPv6: usable at once, no duplicate detection).
+    public func addAddress(_ address: IPNetwork, to ifname: String, noDAD: Bool = false) throws(NetlinkError) {
+        let index = try existingLink(named: ifname).index
+        try withAddressRequest(address, index) { request throws(NetlinkError) in
+            if let broadcast = address.broadcast {
+                let brd = broadcast.nlAddress()
+                defer { nl_addr_put(brd) }
+                rtnl_addr_set_broadcast(request, brd)
+            }
+            if noDAD { rtnl_addr_set_flags(request, UInt32(IFA_F_NODAD)) }
+            try perform("add address \(address) to", describeObject(ifname)) {
+                rtnl_addr_add(sock, request, NLM_F_EXCL)
+            }
+        }
+    }
+
+    /// Removes `address` from `ifname`. An address that is not there fails with errno EADDRNOTAVAIL
+    /// (the kernel's answer for both families).
+    public func deleteAddress(_ address: IPNetwork, from ifname: String) throws(NetlinkError) {
+        let index = try existingLink(named: ifname).index
+        try withAddressRequest(address, index) { request throws(NetlinkError) in
+            try perform("delete address \(address) from", describeObject(ifname)) { rtnl_addr_delete(sock, request, 0) }
+        }
+    }
+
+    private func withAddressRequest(_ address: IPNetwork, _ index: Int32,
+                                    _ body: (OpaquePointer) throws(NetlinkError) -> Void) throws(NetlinkError) {
+        let request = rtnl_addr_alloc()!
+        defer { rtnl_addr_put(request) }
+        let local = address.address.nlAddress(prefixLength: address.prefixLength)
+        defer { nl_addr_put(local) }
+        rtnl_addr_set_ifindex(request, index)
+        rtnl_addr_set_family(request, address.address.family)
+        _ = rtnl_addr_set_local(request, local)
+        rtnl_addr_set_prefixlen(request, Int32(address.prefixLength))
+        try body(request)
+    }
+
+    /// `name in <netns>`, the object of an error message.
+    func describeObject(_ name: String) -> String { "\(name) in \(netnsPath)" }
+
+    /// Fills a libnl cache with a dump and maps its objects; a dump that the kernel marked as interrupted
+    /// by a concurrent change (NLE_DUMP_INTR) is retried, as `links()` does.
+    func dump<T>(_ operation: String, _ object: String, allocate: (inout OpaquePointer?) -> Int32,
+                 _ transform: (OpaquePointer) -> T?) throws(NetlinkError) -> [T] {
+        var attempts = 0
+        while true {
+            var cache: OpaquePointer?
+            do {
+                try perform(operation, object) { allocate(&cache) }
+            } catch where error.libnlCode == NLE_DUMP_INTR && attempts < 10 {
+                attempts += 1
+                continue
+            }
+            guard let cache else {
+                throw NetlinkError(operation: operation, object: object, errno: ENOMEM, reason: "libnl returned no cache")
+            }
+            defer { nl_cache_free(cache) }
+            var result: [T] = []
+            var current = nl_cache_get_first(cache)
+            while let object = current {
+                if let value = transform(object) { result.append(value) }
+                current = nl_cache_get_next(object)
+            }
+            return result
+        }
+    }
+}
