@@ -41,7 +41,7 @@ runner: deps
 
 # Unit tests only: no root, no namespaces.
 unit-test:
-	$(SWIFT) test --filter CNIKitTests
+	$(SWIFT) test --filter "NetworkTypesTests|CNIKitTests|AttachTests"
 
 # Every lane this machine's kernel supports: unit, netlink in throwaway netns, black-box through libcni.
 test: deps build runner

@@ -17,15 +17,18 @@ let package = Package(
         ),
         // One prefixed C function per macro or inline that Swift cannot call. No logic.
         .target(name: "CNetlinkShim", dependencies: ["CNetlink"]),
+        // Plain network values every layer shares: IP address, IP network, MAC address.
+        .target(name: "NetworkTypes"),
         // The shared netlink core: the only module that touches C.
-        .target(name: "Netlink", dependencies: ["CNetlink", "CNetlinkShim"]),
+        .target(name: "Netlink", dependencies: ["CNetlink", "CNetlinkShim", "NetworkTypes"]),
         // The CNI protocol: no netlink.
-        .target(name: "CNIKit"),
+        .target(name: "CNIKit", dependencies: ["NetworkTypes"]),
         // What two or more plugins share: error mapping, MAC choice, veth into a netns, spoof check, ...
         .target(name: "Attach", dependencies: ["CNIKit", "Netlink"]),
         .executableTarget(name: "tuning", dependencies: ["CNIKit", "Netlink", "Attach"]),
         .executableTarget(name: "bridge", dependencies: ["CNIKit", "Netlink", "Attach"]),
 
+        .testTarget(name: "NetworkTypesTests", dependencies: ["NetworkTypes"]),
         .testTarget(name: "CNIKitTests", dependencies: ["CNIKit"]),
         .testTarget(name: "AttachTests", dependencies: ["Attach", "tuning", "bridge"]),
         // Needs root: creates throwaway network namespaces.

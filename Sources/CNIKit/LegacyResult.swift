@@ -34,10 +34,10 @@ extension Result {
             var section = JSONObjectBuilder()
             section.set("ip", ip.address)
             section.set("gateway", ip.gateway)
-            section.setNonEmpty("routes", routes.filter { CIDR($0.dst)?.family == family }.map(\.legacyJSON))
+            section.setNonEmpty("routes", routes.filter { IPNetwork($0.dst)?.family == family }.map(\.legacyJSON))
             object.set(key, section.json)
         }
-        if let orphan = routes.first(where: { route in !ips.contains { $0.family == CIDR(route.dst)?.family } }) {
+        if let orphan = routes.first(where: { route in !ips.contains { $0.family == IPNetwork(route.dst)?.family } }) {
             throw legacyError(version, "the route to \(orphan.dst) has no address of its family")
         }
         return object.json

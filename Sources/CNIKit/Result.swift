@@ -1,3 +1,5 @@
+@_exported public import NetworkTypes
+
 /// The result of ADD (and a chained plugin's `prevResult`) in its canonical in-memory form:
 /// the spec 1.1.0 superset. `encoded(as:)` writes it in the shape of any spec version.
 public struct Result: Equatable, Sendable {
@@ -57,7 +59,7 @@ public struct Result: Equatable, Sendable {
         }
 
         /// The family of `address` (nil if it does not parse).
-        public var family: IPAddress.Family? { CIDR(address)?.family }
+        public var family: IPAddress.Family? { IPNetwork(address)?.family }
     }
 
     /// A route; the fields after `gw` exist since 1.1.0.

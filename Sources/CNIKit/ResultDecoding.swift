@@ -68,7 +68,7 @@ extension Result {
     /// A required CIDR member.
     static func cidr(_ item: JSONReader, _ key: String) throws(CNIError) -> (text: String, family: IPAddress.Family) {
         let text = try item.requiredString(key)
-        guard let cidr = CIDR(text) else {
+        guard let cidr = IPNetwork(text) else {
             throw CNIError(.invalidConfig, "\(item.keyPath(key)) must be an address with a prefix length "
                 + "such as 10.1.0.5/16, not \"\(text)\"")
         }

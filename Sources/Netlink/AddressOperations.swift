@@ -51,7 +51,7 @@ extension RouteSocket {
         let local = address.address.nlAddress(prefixLength: address.prefixLength)
         defer { nl_addr_put(local) }
         rtnl_addr_set_ifindex(request, index)
-        rtnl_addr_set_family(request, address.address.family)
+        rtnl_addr_set_family(request, address.address.addressFamily)
         _ = rtnl_addr_set_local(request, local)
         rtnl_addr_set_prefixlen(request, Int32(address.prefixLength))
         try body(request)

@@ -80,7 +80,7 @@ public struct Route: Equatable, Sendable, CustomStringConvertible {
         let route = rtnl_route_alloc()!
         let dst = destination.network.address.nlAddress(prefixLength: destination.prefixLength)
         defer { nl_addr_put(dst) }
-        _ = rtnl_route_set_family(route, UInt8(destination.address.family))
+        _ = rtnl_route_set_family(route, UInt8(destination.address.addressFamily))
         _ = rtnl_route_set_dst(route, dst)
         rtnl_route_set_table(route, table ?? UInt32(RT_TABLE_MAIN.rawValue))
         if let scope { rtnl_route_set_scope(route, scope) }

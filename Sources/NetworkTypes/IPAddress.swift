@@ -1,8 +1,7 @@
-internal import CNetlink
-internal import Glibc
+import Glibc
 
 /// An IPv4 (4 bytes) or IPv6 (16 bytes) address, validated once where it enters the program.
-/// Netlink's own plain value: the Attach layer converts from CNIKit's parsed configuration.
+/// One type for every layer: CNIKit parses results into it, Netlink hands it to the kernel.
 public struct IPAddress: Hashable, Sendable, CustomStringConvertible {
     /// Network byte order.
     public let bytes: [UInt8]
@@ -27,35 +26,18 @@ public struct IPAddress: Hashable, Sendable, CustomStringConvertible {
 
     public var isIPv4: Bool { bytes.count == 4 }
 
+    public enum Family: Sendable { case v4, v6 }
+    public var family: Family { isIPv4 ? .v4 : .v6 }
+
     /// The canonical text form (inet_ntop): `10.1.1.2`, `fd00::1`.
     public var description: String {
         var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
-        _ = bytes.withUnsafeBytes { inet_ntop(family, $0.baseAddress, &text, socklen_t(text.count)) }
+        _ = bytes.withUnsafeBytes { inet_ntop(isIPv4 ? AF_INET : AF_INET6, $0.baseAddress, &text, socklen_t(text.count)) }
         return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    var family: Int32 { isIPv4 ? AF_INET : AF_INET6 }
-
     /// The all-zero address of a family (the destination of a default route).
-    static func zero(ipv6: Bool) -> IPAddress { IPAddress(bytes: [UInt8](repeating: 0, count: ipv6 ? 16 : 4))! }
-
-    /// A new libnl address holding these bytes and `prefixLength`; the caller puts it.
-    func nlAddress(prefixLength: Int? = nil) -> OpaquePointer {
-        let addr = bytes.withUnsafeBytes { nl_addr_build(family, $0.baseAddress, $0.count) }!
-        nl_addr_set_prefixlen(addr, Int32(prefixLength ?? bytes.count * 8))
-        return addr
-    }
-
-    /// Reads a libnl address; a zero-length one (a default route's destination) becomes the zero address.
-    init?(nlAddress addr: OpaquePointer, ipv6: Bool) {
-        let length = Int(nl_addr_get_len(addr))
-        if length == 0 {
-            self = .zero(ipv6: ipv6)
-            return
-        }
-        guard let raw = nl_addr_get_binary_addr(addr) else { return nil }
-        self.init(bytes: Array(UnsafeRawBufferPointer(start: raw, count: length)))
-    }
+    public static func zero(ipv6: Bool) -> IPAddress { IPAddress(bytes: [UInt8](repeating: 0, count: ipv6 ? 16 : 4))! }
 }
 
 /// An address with a prefix length, e.g. `10.1.1.2/24`. Host bits are kept (it is an interface address);
@@ -63,6 +45,8 @@ public struct IPAddress: Hashable, Sendable, CustomStringConvertible {
 public struct IPNetwork: Hashable, Sendable, CustomStringConvertible {
     public let address: IPAddress
     public let prefixLength: Int
+
+    public var family: IPAddress.Family { address.family }
 
     /// Nil when the prefix length is out of range for the family (0...32 or 0...128).
     public init?(address: IPAddress, prefixLength: Int) {
@@ -97,7 +81,7 @@ public struct IPNetwork: Hashable, Sendable, CustomStringConvertible {
 
     /// The IPv4 broadcast address of this prefix (host bits set); nil for IPv6 and for /31 and /32,
     /// which have none.
-    var broadcast: IPAddress? {
+    public var broadcast: IPAddress? {
         guard address.isIPv4, prefixLength < 31 else { return nil }
         let mask = self.mask
         return IPAddress(bytes: zip(address.bytes, mask).map { $0 | ~$1 })

@@ -1,0 +1,68 @@
+import Testing
+import NetworkTypes
+
+@Suite struct IPAddressTests {
+    @Test(arguments: [
+        ("10.1.0.5", [10, 1, 0, 5] as [UInt8]),
+        ("0.0.0.0", [0, 0, 0, 0]),
+        ("255.255.255.255", [255, 255, 255, 255]),
+    ])
+    func parsesIPv4(text: String, bytes: [UInt8]) {
+        #expect(IPAddress(text)?.bytes == bytes)
+        #expect(IPAddress(text)?.family == .v4)
+    }
+
+    @Test(arguments: [
+        ("::", [UInt8](repeating: 0, count: 16)),
+        ("::1", [UInt8](repeating: 0, count: 15) + [1]),
+        ("fd00::5", [0xfd, 0] + [UInt8](repeating: 0, count: 13) + [5]),
+        ("2001:db8:0:0:0:0:2:1", [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 1]),
+        ("::ffff:10.1.0.5", [UInt8](repeating: 0, count: 10) + [0xff, 0xff, 10, 1, 0, 5]),
+        ("fe80::", [0xfe, 0x80] + [UInt8](repeating: 0, count: 14)),
+    ])
+    func parsesIPv6(text: String, bytes: [UInt8]) {
+        #expect(IPAddress(text)?.bytes == bytes)
+        #expect(IPAddress(text)?.family == .v6)
+    }
+
+    @Test(arguments: ["", "10.1.0", "10.1.0.256", "10.1.0.05", "1.2.3.4.5", "a.b.c.d", "1::2::3", ":::", "12345::",
+                      "1:2:3:4:5:6:7:8:9", "1:2:3:4:5:6:7", "fe80::1%eth0", "g::1", "::1.2.3", " 10.1.0.5"])
+    func rejectsNonAddresses(text: String) {
+        #expect(IPAddress(text) == nil)
+    }
+
+    @Test func parsesIPNetwork() {
+        #expect(IPNetwork("10.1.0.5/16")?.prefixLength == 16)
+        #expect(IPNetwork("fd00::/128")?.family == .v6)
+        #expect(IPNetwork("0.0.0.0/0")?.family == .v4)
+        for text in ["10.1.0.5", "10.1.0.5/33", "fd00::/129", "10.1.0.5/", "10.1.0.5/-1", "x/8", "10.1.0.5/1a"] {
+            #expect(IPNetwork(text) == nil, "\(text)")
+        }
+    }
+}
+
+@Suite struct IPValueTests {
+    @Test func parsesAndPrintsBothFamilies() throws {
+        let v4 = try #require(IPAddress("10.1.1.2"))
+        #expect(v4.isIPv4 && v4.bytes == [10, 1, 1, 2] && v4.description == "10.1.1.2")
+        let v6 = try #require(IPAddress("FD00:0:0::1"))
+        #expect(!v6.isIPv4 && v6.bytes.count == 16 && v6.description == "fd00::1")
+        #expect(IPAddress(bytes: [1, 2, 3]) == nil)
+        for bad in ["", "10.1.1", "10.1.1.256", "fd00:::1", "10.1.1.2/24", " 10.1.1.2"] {
+            #expect(IPAddress(bad) == nil, "\(bad)")
+        }
+    }
+
+    @Test func networksKeepHostBitsAndContain() throws {
+        let net = try #require(IPNetwork("10.1.1.2/24"))
+        #expect(net.description == "10.1.1.2/24")
+        #expect(net.network.description == "10.1.1.0/24")
+        #expect(net.contains(IPAddress("10.1.1.200")!) && !net.contains(IPAddress("10.1.2.1")!))
+        #expect(!net.contains(IPAddress("::1")!))
+        #expect(try #require(IPNetwork("fd00:1:2:3::9/61")).network.description == "fd00:1:2::/61")
+        #expect(try #require(IPNetwork("0.0.0.0/0")).contains(IPAddress("192.0.2.1")!))
+        for bad in ["10.1.1.2", "10.1.1.2/33", "fd00::1/129", "10.1.1.2/", "10.1.1.2/-1", "10.1.1.2/+8", "x/8"] {
+            #expect(IPNetwork(bad) == nil, "\(bad)")
+        }
+    }
+}
