@@ -74,6 +74,17 @@ public struct IPNetwork: Hashable, Sendable, CustomStringConvertible {
         other.isIPv4 == address.isIPv4 && masked(other.bytes) == masked(address.bytes)
     }
 
+    /// The first address after the network address (`10.1.1.0/24` -> `10.1.1.1`): the gateway the
+    /// reference bridge plugin picks when IPAM gives none.
+    public var firstHost: IPAddress {
+        var bytes = network.address.bytes
+        for index in bytes.indices.reversed() {
+            bytes[index] &+= 1
+            if bytes[index] != 0 { break }
+        }
+        return IPAddress(bytes: bytes)!
+    }
+
     /// True for 0.0.0.0/0 and ::/0.
     public var isDefault: Bool { prefixLength == 0 }
 

@@ -19,21 +19,36 @@ struct BridgeAdd {
                 .init(hostName: hostName, ifname: environment.ifname, mtu: plan.mtu, mac: plan.mac,
                       bridgeIndex: bridge.index, podUp: !plan.disableContainerInterface),
                 node: node, pod: pod, rollback: rollback)
+            if plan.hairpin || plan.portIsolation {
+                try node.setBridgePort(hostName, BridgePortFlags(hairpin: plan.hairpin, isolated: plan.portIsolation))
+            }
             var result = Result(cniVersion: call.conf.cniVersion, interfaces: [
                 .init(name: bridge.name),
                 .init(name: veth.host.name, mac: veth.host.mac?.description ?? ""),
                 .init(name: veth.pod.name, mac: veth.pod.mac?.description ?? "", mtu: Int(veth.pod.mtu), sandbox: pod.path),
             ])
+            if plan.hasIPAM {
+                let layer3 = BridgeLayer3(call: call, plan: plan)
+                let leased = try layer3.allocate(rollback: rollback)
+                (result.ips, result.routes, result.dns) = (leased.ips, leased.routes, leased.dns)
+                try layer3.configurePod(result, pod: pod, ifname: environment.ifname)
+                try layer3.configureGateways(result, node: node)
+            }
             if plan.macSpoofCheck || plan.ipSpoofCheck, let mac = veth.pod.mac {
-                try installSpoofCheck(SpoofCheck.Port(hostVeth: hostName, mac: mac, ipv4: [],
+                let ipv4 = plan.ipSpoofCheck ? result.ips.compactMap { IPNetwork($0.address)?.address }.filter(\.isIPv4).map(\.bytes) : []
+                try installSpoofCheck(SpoofCheck.Port(hostVeth: hostName, mac: mac, ipv4: ipv4,
                                                       owner: "\(environment.containerID)/\(environment.ifname)"),
                                       rollback: rollback)
+            }
+            if !plan.disableContainerInterface {
+                try node.waitForForwarding(hostName, timeoutMilliseconds: 5000)
             }
             try record(AttachmentRecord(containerID: environment.containerID, ifname: environment.ifname,
                                         bridge: plan.bridge, hostVeth: hostName, addresses: result.ips.map(\.address)),
                        rollback: rollback)
-            // The bridge's MAC can change when its first port joins: report the one it has now.
+            // MACs can change as ports join and addresses are set: report the ones in place now.
             result.interfaces[0].mac = try node.existingLink(named: plan.bridge).mac?.description ?? ""
+            result.interfaces[1].mac = try node.existingLink(named: hostName).mac?.description ?? ""
             if let dns = call.conf.dns, !dns.isEmpty { result.dns = dns }
             return result
         }

@@ -13,6 +13,7 @@ struct BridgeCheck {
         guard let previous = call.conf.prevResult else {
             throw CNIError(.invalidConfig, "prevResult: CHECK needs the result of ADD; the runtime passes it (is the cached result missing?)")
         }
+        if plan.hasIPAM { try IPAM.check(call) }
         let pod = try PodNamespace.open(environment)
         let node = try RouteSocket()
         let hostName = HostVethName.derive(containerID: environment.containerID, ifname: environment.ifname)
@@ -43,11 +44,41 @@ struct BridgeCheck {
         if podLink.isUp == plan.disableContainerInterface {
             drift.append("\(environment.ifname) is \(podLink.isUp ? "up" : "down"), configured \(plan.disableContainerInterface ? "down" : "up")")
         }
+        let port = try node.bridgePort(hostName)
+        if port.hairpin != plan.hairpin { drift.append("host veth \(hostName) hairpin is \(port.hairpin), configured \(plan.hairpin)") }
+        if port.isolated != plan.portIsolation { drift.append("host veth \(hostName) isolation is \(port.isolated), configured \(plan.portIsolation)") }
+        drift += try layer3Drift(previous, pod: pod, node: node)
         if plan.macSpoofCheck || plan.ipSpoofCheck, try !SpoofCheck.isInstalled(hostVeth: hostName, on: try NftSocket()) {
             drift.append("the spoof-check rules of host veth \(hostName) are missing")
         }
         guard drift.isEmpty else {
             throw CNIError(.invalidConfig, "CHECK: the attachment of \(environment.ifname) drifted: " + drift.joined(separator: "; "))
         }
+    }
+
+    /// The pod still has every address and route of the result; the bridge still has its gateways.
+    private func layer3Drift(_ previous: Result, pod: borrowing NetNS, node: borrowing RouteSocket) throws -> [String] {
+        let ifname = call.environment.ifname
+        let podSocket = try RouteSocket(in: pod)
+        let addresses = Set(try podSocket.addresses(of: ifname))
+        var drift = previous.ips.compactMap { IPNetwork($0.address) }.filter { !addresses.contains($0) }
+            .map { "\(ifname) lost the address \($0)" }
+        for ipv6 in [false, true] {
+            let routes = try podSocket.routes(ipv6: ipv6)
+            for route in previous.routes {
+                guard let destination = IPNetwork(route.dst), destination.address.isIPv4 != ipv6 else { continue }
+                let gateway = route.gw.flatMap(IPAddress.init)
+                if !routes.contains(where: { $0.destination == destination.network && (gateway == nil || $0.gateway == gateway) }) {
+                    drift.append("the route to \(route.dst)\(route.gw.map { " via \($0)" } ?? "") is missing in the pod")
+                }
+            }
+        }
+        if plan.isGateway {
+            let bridgeAddresses = Set(try node.addresses(of: plan.bridge).map(\.address))
+            for gateway in previous.ips.compactMap({ $0.gateway.flatMap(IPAddress.init) }) where !bridgeAddresses.contains(gateway) {
+                drift.append("bridge \(plan.bridge) lost the gateway address \(gateway)")
+            }
+        }
+        return drift
     }
 }

@@ -66,3 +66,11 @@ import NetworkTypes
         }
     }
 }
+
+@Suite struct FirstHostTests {
+    @Test(arguments: [("10.1.1.7/24", "10.1.1.1"), ("10.1.255.7/16", "10.1.0.1"), ("fd00::5/64", "fd00::1"),
+                      ("192.168.0.255/31", "192.168.0.255")])
+    func isTheNetworkPlusOne(network: String, host: String) {
+        #expect(IPNetwork(network)?.firstHost.description == host)
+    }
+}
