@@ -72,6 +72,9 @@ struct BridgePlan {
         if let trunk = config.vlanTrunk, !trunk.isEmpty {
             throw CNIError(.unsupportedField, "vlanTrunk: VLAN trunk ports are not supported by this build yet; use the reference bridge plugin for VLAN networks")
         }
+        if plan.ipMasq && plan.hasIPAM {
+            throw CNIError(.unsupportedField, "ipMasq: masquerade is not supported by this build yet; use the reference bridge plugin for networks that need it")
+        }
         if let backend = config.ipMasqBackend, !["", "nftables", "iptables"].contains(backend) {
             throw CNIError(.invalidConfig, "ipMasqBackend: \"\(backend)\" is not a backend (nftables or iptables)")
         }
