@@ -49,13 +49,15 @@ struct BridgeSnapshot: Equatable, CustomStringConvertible {
     var nodeRoutes: [String]
     var pod: PodInterface?
     var podRoutes: [String]
+    /// The node netns' `net.ipv4.ip_forward` (the reference turns it on for `isGateway`).
+    var nodeIPForward: String = ""
 
     /// Host veth names seen (not part of `==`: they differ by design).
     var hostVeths: [String] = []
 
     static func == (a: BridgeSnapshot, b: BridgeSnapshot) -> Bool {
         a.bridge == b.bridge && a.ports == b.ports && a.nodeRoutes == b.nodeRoutes && a.pod == b.pod
-            && a.podRoutes == b.podRoutes
+            && a.podRoutes == b.podRoutes && a.nodeIPForward == b.nodeIPForward
     }
 
     /// The same snapshot with the pod interface's admin state replaced (for `disableContainerInterface`,
@@ -77,6 +79,7 @@ struct BridgeSnapshot: Equatable, CustomStringConvertible {
         }
         lines += ports.map { "port: \($0)" }
         lines += nodeRoutes.map { "node route: \($0)" }
+        lines.append("node ip_forward: \(nodeIPForward)")
         if let pod {
             lines.append("pod: \(pod.name) kind=\(pod.kind ?? "-") mac=\(pod.mac) mtu=\(pod.mtu.map(String.init) ?? "-") "
                 + "up=\(pod.up) addresses=\(pod.addresses)")
@@ -135,6 +138,7 @@ struct BridgeSnapshot: Equatable, CustomStringConvertible {
         var snapshot = BridgeSnapshot(bridge: bridge, ports: ports, nodeRoutes: nodeRoutes, pod: podInterface,
                                       podRoutes: podRoutes)
         snapshot.hostVeths = hostVeths
+        snapshot.nodeIPForward = try nodeState.sysctl("net.ipv4.ip_forward")
         return snapshot
     }
 
