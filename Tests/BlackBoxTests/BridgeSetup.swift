@@ -15,7 +15,8 @@ import Testing
 /// - DEL after KubeVirt renamed the pod interface deletes the leftover with the old name and leaves
 ///   the real veth pair (host veth still on the bridge).
 /// - The last DEL leaves `table bridge nat` with an empty `PREROUTING` base chain.
-/// - A failed IPAM leaves the veth pair (pod side down, host side on the bridge) and its spoof-check rules.
+/// - A failed IPAM leaves the veth pair (pod side down, host side on the bridge); its spoof-check
+///   rules come after IPAM, so none leak there. host-local with an invalid range refuses DEL too.
 /// - A bad MAC fails (999) only when the veth is made: the bridge has been created already.
 /// - Wrong types are code 999 (ours: 7); both name the key.
 /// - `macspoofchk` needs the `nft` binary on the node.
