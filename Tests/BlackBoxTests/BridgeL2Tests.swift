@@ -60,6 +60,25 @@ extension BlackBox {
             #expect(try setup.node.link("br-test") != nil, "the bridge is shared: DEL keeps it")
         }
 
+        /// Ours-only: the host veth's name derives from container id + ifname (DEL finds it without
+        /// the netns): the same attachment gets the same name on another node, another ifname or
+        /// container id another name. The reference's names are random (`veth<8 hex>`).
+        @Test(.enabled(if: Implementation.enabled.contains(.ours), "deterministic names are ours only"))
+        func hostVethNameIsDeterministic() throws {
+            let identity = PodIdentity.random()
+            func hostVeth(_ identity: PodIdentity, _ ifname: String) throws -> String {
+                let setup = try BridgeSetup(.ours, "bridge-test.conflist")
+                let add = try setup.add(try setup.sandbox.pod(), ifname, identity)
+                try #require(add.succeeded, "\(add)")
+                return try #require(BridgeResult(add).hostVeth)
+            }
+            let name = try hostVeth(identity, IfName.multus)
+            #expect(name.utf8.count <= 15 && !name.contains("/") && !name.contains(":"))
+            #expect(try hostVeth(identity, IfName.multus) == name)
+            #expect(try hostVeth(identity, "net2") != name)
+            #expect(try hostVeth(PodIdentity.random(), IfName.multus) != name)
+        }
+
         /// The NAD as written (0.3.1): ADD and DEL, and a second pod on the same bridge.
         @Test(arguments: Implementation.enabled)
         func twoPodsOnTheNADAsWritten(_ impl: Implementation) throws {
