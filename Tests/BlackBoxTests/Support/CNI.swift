@@ -105,6 +105,14 @@ struct CNI {
 
     private func run(_ command: String, network: String, netns: String, ifname: String, pod: PodIdentity?,
                      cniArgs: String?, capArgs: [String: Any]?) throws -> CNIOutput {
+        let (argv, env) = try invocation(command, network: network, netns: netns, ifname: ifname, pod: pod,
+                                         cniArgs: cniArgs, capArgs: capArgs)
+        return CNIOutput(output: try Shell.run(argv, environment: env))
+    }
+
+    /// The runner's argv and environment for one add/check/del (see `parallel` in Parallel.swift).
+    func invocation(_ command: String, network: String, netns: String, ifname: String, pod: PodIdentity?,
+                    cniArgs: String?, capArgs: [String: Any]?) throws -> (argv: [String], env: [String: String]) {
         if implementation == .ours {
             for type in try Fixtures.pluginTypes(network: network, in: sandbox) where Implementation.oursTypes.contains(type) {
                 _ = try implementation.plugin(type)  // ours must exist: fail loudly, never fall back silently
@@ -116,6 +124,6 @@ struct CNI {
         if let pod { env["CNI_CONTAINERID"] = pod.containerID }
         if let capArgs { env["CAP_ARGS"] = try JSON.string(capArgs) }
         let argv = nodeExec([Environment.runner, command, network, Sandbox.path(ofNamespace: netns)])
-        return CNIOutput(output: try Shell.run(argv, environment: env))
+        return (argv, env)
     }
 }

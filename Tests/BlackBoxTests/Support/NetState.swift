@@ -64,7 +64,9 @@ struct Link {
 
 /// Traffic between two namespaces the test made: a UDP echo from `from` to `address` in `server`.
 enum Traffic {
-    static func udpEcho(from client: String, to address: String, in server: String, port: Int = 7007) throws -> Bool {
+    /// `source`, when given, is the client's bound source address (e.g. one the plugin did not assign).
+    static func udpEcho(from client: String, to address: String, in server: String, port: Int = 7007,
+                        source: String? = nil) throws -> Bool {
         let serverCode = """
         import socket
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -76,6 +78,7 @@ enum Traffic {
         let clientCode = """
         import socket, sys, time
         c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        \(source.map { "c.bind((\"\($0)\", 0))" } ?? "")
         c.settimeout(0.2)
         for _ in range(25):
             try:
