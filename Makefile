@@ -46,9 +46,10 @@ unit-test:
 # Every lane this machine's kernel supports: unit, netlink in throwaway netns, black-box through libcni.
 test: deps build runner
 	@[ "$$(id -u)" = 0 ] || { echo "make test creates network namespaces: run it as root"; exit 1; }
+	@ip netns list | awk '{print $$1}' | sort > .build/netns-before
 	SWIFT_CNI_BIN=$(RELEASE_DIR) CNI_RUNNER=$(RUNNER) $(SWIFT) test
-	@leftover=$$(ip netns list | grep '^scni-' || true); \
-	if [ -n "$$leftover" ]; then echo "tests left network namespaces behind: $$leftover"; exit 1; fi
+	@ip netns list | awk '{print $$1}' | sort | comm -13 .build/netns-before - > .build/netns-leftover; \
+	if [ -s .build/netns-leftover ]; then echo "tests left network namespaces behind:"; cat .build/netns-leftover; exit 1; fi
 
 demo: deps build runner
 	SWIFT_CNI_BIN=$(RELEASE_DIR) CNI_RUNNER=$(RUNNER) sh scripts/demo.sh

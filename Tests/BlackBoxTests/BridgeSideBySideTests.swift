@@ -57,9 +57,9 @@ extension BlackBox {
             var expected = reference.added
             if Self.other == .ours, scenario == .l2 {
                 // Reference 1.1.1 ignores disableContainerInterface (bridge-test sets it): its pod
-                // side is up, ours must be down. Everything else must match.
+                // side is up, ours must be down (and so its port without carrier). Everything else must match.
                 #expect(reference.added.pod?.up == true)
-                expected = expected.podUp(false)
+                expected = expected.withPodDown()
             }
             #expect(other.added == expected, "after ADD: reference \(reference.added)\n\(Self.other): \(other.added)")
             #expect(other.deleted == reference.deleted,

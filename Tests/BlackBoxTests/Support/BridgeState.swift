@@ -62,9 +62,12 @@ struct BridgeSnapshot: Equatable, CustomStringConvertible {
 
     /// The same snapshot with the pod interface's admin state replaced (for `disableContainerInterface`,
     /// which the reference 1.1.1 does not know).
-    func podUp(_ up: Bool) -> BridgeSnapshot {
+    /// The same state with the pod end left down: its node-side port then has no carrier, and the
+    /// bridge keeps it `disabled` instead of `forwarding`.
+    func withPodDown() -> BridgeSnapshot {
         var copy = self
-        copy.pod?.up = up
+        copy.pod?.up = false
+        for index in copy.ports.indices { copy.ports[index].state = "disabled" }
         return copy
     }
 

@@ -46,6 +46,10 @@ enum Fixtures {
         if plugin["type"] as? String == "tuning" {
             plugin["dataDir"] = sandbox.tuningDir.path
         }
+        if plugin["type"] as? String == "bridge" {
+            // Our attachment records (the reference ignores the key).
+            plugin["dataDir"] = sandbox.dir.appendingPathComponent("bridge").path
+        }
         if var ipam = plugin["ipam"] as? [String: Any], ipam["type"] as? String == "host-local" {
             ipam["dataDir"] = sandbox.ipamDir.path
             plugin["ipam"] = ipam
