@@ -37,9 +37,12 @@ struct MacvtapAdd {
                 ifname: environment.ifname, mtu: plan.mtu, mac: plan.mac, promiscuous: plan.promiscuous))
             try TapDevice.chown(ifindex: link.index, owner: plan.owner, group: plan.group)
             try write(record, rollback: rollback)
-            return Result(cniVersion: call.conf.cniVersion, interfaces: [
+            let result = Result(cniVersion: call.conf.cniVersion, interfaces: [
                 .init(name: link.name, mac: link.mac?.description ?? "", mtu: Int(link.mtu), sandbox: podPath),
             ])
+            // Printing happens after this returns: a result the version cannot hold must undo the ADD here.
+            _ = try result.encoded(as: call.conf.cniVersion)
+            return result
         }
     }
 
