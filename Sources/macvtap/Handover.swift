@@ -44,6 +44,7 @@ enum Handover {
     /// Gives a device plugin's macvtap back to the node under `nodeName`, down and with its original MAC,
     /// MTU and promisc. When that fails (the name is taken on the node again, ...) the macvtap is deleted:
     /// either way the pod loses it, and the device plugin recreates its devices on the next allocation.
+    /// Call it from the node's namespace (the process's own, where the plugin runs), not inside `NetNS.run`.
     static func giveBack(_ link: Link, as nodeName: String, original: Original, podSocket: borrowing RouteSocket,
                          log: Log) throws {
         do {

@@ -59,15 +59,25 @@ enum MacvtapWorld {
         return (JSON.parse(out.stdout) as? [[String: Any]])?.first?["ifindex"] as? Int
     }
 
-    /// `/dev/tap<ifindex>` of `dev` (ifindex read in `netns`): nil when missing or not a char device.
-    static func tapDevice(_ dev: String, in netns: String) throws -> (path: String, owner: Int, group: Int)? {
+    /// `/dev/tap<ifindex>` of `dev` (ifindex read in `netns`), checked to be this macvtap's character device:
+    /// its device number is the one sysfs gives inside `netns` (devtmpfs is one for the whole machine while
+    /// ifindexes are per namespace, so a node of that name could belong to another namespace's macvtap).
+    /// Nil when missing or another device.
+    static func tapDevice(_ dev: String, in netns: String) throws -> (path: String, number: String, owner: Int, group: Int)? {
         guard let index = try ifindex(dev, in: netns) else { return nil }
+        let sysfs = try Shell.run(["ip", "netns", "exec", netns, "cat", "/sys/class/net/\(dev)/macvtap/tap\(index)/dev"])
+        let number = sysfs.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         let path = "/dev/tap\(index)"
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-              attributes[.type] as? FileAttributeType == .typeCharacterSpecial,
-              let owner = attributes[.ownerAccountID] as? NSNumber, let group = attributes[.groupOwnerAccountID] as? NSNumber
-        else { return nil }
-        return (path, owner.intValue, group.intValue)
+        guard sysfs.succeeded, let node = deviceNode(path), node.number == number else { return nil }
+        return (path, number, node.owner, node.group)
+    }
+
+    /// "major:minor", owner and group of a character device node; nil when there is none.
+    static func deviceNode(_ path: String) -> (number: String, owner: Int, group: Int)? {
+        var info = stat()
+        guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFCHR else { return nil }
+        let dev = UInt64(info.st_rdev)  // glibc's major()/minor() are macros
+        return ("\((dev >> 8) & 0xfff | (dev >> 32) & ~0xfff):\(dev & 0xff | (dev >> 12) & ~0xff)", Int(info.st_uid), Int(info.st_gid))
     }
 
     /// The records the plugin keeps in the sandbox's macvtap dataDir.

@@ -42,7 +42,7 @@ extension BlackBox {
             }
             #expect(try NetState(netns: pod).link(ifname) == nil)
             #expect(try MacvtapWorld.macvtaps(in: sandbox.node).isEmpty)
-            if let tap { #expect(!FileManager.default.fileExists(atPath: tap.path), "\(tap.path) went with the macvtap") }
+            if let tap { #expect(MacvtapWorld.deviceNode(tap.path)?.number != tap.number, "\(tap.path) went with the macvtap") }
             #expect(MacvtapWorld.records(sandbox).isEmpty)
         }
 
