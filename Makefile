@@ -6,7 +6,7 @@
 
 SWIFT        ?= swift
 CNI_BIN_DIR  ?= /opt/cni/bin
-PLUGINS      := tuning bridge
+PLUGINS      := tuning bridge macvtap
 RELEASE_DIR  := $(CURDIR)/.build/release
 RUNNER       := $(CURDIR)/.build/cnirunner
 GOPATH_DIR   := $(CURDIR)/.build/gopath

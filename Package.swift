@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "tuning", targets: ["tuning"]),
         .executable(name: "bridge", targets: ["bridge"]),
+        .executable(name: "macvtap", targets: ["macvtap"]),
     ],
     targets: [
         // libnl-3, libnl-route-3, libmnl, libnftnl headers and link lines (Debian -dev packages).
@@ -27,10 +28,11 @@ let package = Package(
         .target(name: "Attach", dependencies: ["CNIKit", "Netlink"]),
         .executableTarget(name: "tuning", dependencies: ["CNIKit", "Netlink", "Attach"]),
         .executableTarget(name: "bridge", dependencies: ["CNIKit", "Netlink", "Attach"]),
+        .executableTarget(name: "macvtap", dependencies: ["CNIKit", "Netlink", "Attach"]),
 
         .testTarget(name: "NetworkTypesTests", dependencies: ["NetworkTypes"]),
         .testTarget(name: "CNIKitTests", dependencies: ["CNIKit"]),
-        .testTarget(name: "AttachTests", dependencies: ["Attach", "tuning", "bridge"]),
+        .testTarget(name: "AttachTests", dependencies: ["Attach", "tuning", "bridge", "macvtap"]),
         // Needs root: creates throwaway network namespaces.
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "Attach"]),
         // Needs root and the libcni runner (make runner): drives the built plugins black-box.

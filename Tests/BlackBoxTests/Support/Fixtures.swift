@@ -14,13 +14,26 @@ enum Fixtures {
         let url = confDir.appendingPathComponent(file)
         guard let data = FileManager.default.contents(atPath: url.path),
               var list = try JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let name = list["name"] as? String, var plugins = list["plugins"] as? [[String: Any]]
-        else { throw HarnessError("fixture \(url.path) is missing or not a conflist") }
+              let name = list["name"] as? String
+        else { throw HarnessError("fixture \(url.path) is missing or not a conf or conflist") }
+        if list["plugins"] == nil { list = conflist(wrapping: list) }  // a single-plugin conf, as a NAD holds
+        guard var plugins = list["plugins"] as? [[String: Any]] else {
+            throw HarnessError("fixture \(url.path): plugins must be a list")
+        }
         edit(&plugins)
         list["plugins"] = plugins
         if let cniVersion { list["cniVersion"] = cniVersion }
-        try write(list, as: file, in: sandbox)
+        // libcni reads a `.conf` as one plugin: the wrapped list must be a `.conflist`.
+        try write(list, as: file.hasSuffix(".conf") ? file + "list" : file, in: sandbox)
         return name
+    }
+
+    /// A single-plugin conf as the one-plugin conflist libcni makes of it (`cniVersion`, `name` on top).
+    static func conflist(wrapping conf: [String: Any]) -> [String: Any] {
+        var plugin = conf
+        plugin.removeValue(forKey: "name")
+        plugin.removeValue(forKey: "cniVersion")
+        return ["cniVersion": conf["cniVersion"] ?? "0.1.0", "name": conf["name"] ?? "", "plugins": [plugin]]
     }
 
     /// Writes a conflist made by the test itself (e.g. for fake plugins), data dirs isolated too.
@@ -46,9 +59,9 @@ enum Fixtures {
         if plugin["type"] as? String == "tuning" {
             plugin["dataDir"] = sandbox.tuningDir.path
         }
-        if plugin["type"] as? String == "bridge" {
-            // Our attachment records (the reference ignores the key).
-            plugin["dataDir"] = sandbox.dir.appendingPathComponent("bridge").path
+        if let type = plugin["type"] as? String, ["bridge", "macvtap"].contains(type) {
+            // Our attachment records (the reference bridge ignores the key).
+            plugin["dataDir"] = sandbox.dir.appendingPathComponent(type).path
         }
         if var ipam = plugin["ipam"] as? [String: Any], ipam["type"] as? String == "host-local" {
             ipam["dataDir"] = sandbox.ipamDir.path

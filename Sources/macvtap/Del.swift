@@ -1,0 +1,45 @@
+import Attach
+import CNIKit
+import Netlink
+
+/// DEL: the macvtap leaves the pod — deleted when we created it, given back to the node under the
+/// device plugin's name when the device plugin did — and the record goes. A leftover temporary macvtap
+/// on the node is removed too. Every "already gone" (netns, link, record) is success. Only the keys
+/// DEL needs are read: a config ADD refused still deletes cleanly.
+struct MacvtapDel {
+    let call: Call
+    let config: MacvtapConfig
+
+    func run() throws {
+        let environment = call.environment
+        let store = StateStore(directory: config.recordDirectory)
+        let fileName = AttachmentRecord.fileName(containerID: environment.containerID, ifname: environment.ifname)
+        let record = try store.read(name: fileName).flatMap(AttachmentRecord.decode)
+        let nodeName: String
+        let devicePlugin: Bool
+        if let record {
+            (nodeName, devicePlugin) = (record.nodeName, record.devicePlugin)
+        } else if let deviceID = config.device {
+            (nodeName, devicePlugin) = (NodeName.devicePlugin(deviceID), true)
+        } else {
+            (nodeName, devicePlugin) = (NodeName.standalone(containerID: environment.containerID, ifname: environment.ifname), false)
+        }
+
+        if let pod = PodNamespace.openIfPresent(environment) {
+            let socket = try RouteSocket(in: pod)
+            if let link = try Handover.find([environment.ifname, nodeName], in: socket) {
+                if devicePlugin {
+                    try Handover.giveBack(link, as: nodeName, original: record?.original ?? .init(), podSocket: socket, log: call.log)
+                } else {
+                    try Handover.deleteIfPresent(link.name, in: socket)
+                }
+            }
+        }
+        if !devicePlugin {
+            // An ADD that died between creating and moving the macvtap left it on the node.
+            let node = try RouteSocket()
+            if try node.link(named: nodeName)?.kind == "macvtap" { try Handover.deleteIfPresent(nodeName, in: node) }
+        }
+        try store.remove(name: fileName)
+    }
+}
