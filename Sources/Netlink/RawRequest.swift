@@ -7,9 +7,9 @@ internal import Glibc
 extension RouteSocket {
     /// Sends an RTM_* link request with an ifinfomsg header and the attributes `build` adds, and waits for
     /// the kernel's acknowledgement.
-    func sendLinkRequest(_ operation: String, _ object: String, type: Int32, header: ifinfomsg,
+    func sendLinkRequest(_ operation: String, _ object: String, type: Int32, flags: Int32 = 0, header: ifinfomsg,
                          build: (OpaquePointer) -> Bool) throws(NetlinkError) {
-        let message = try linkMessage(operation, object, type: type, header: header, build: build)
+        let message = try linkMessage(operation, object, type: type, flags: flags, header: header, build: build)
         // nl_send_sync completes the header (sequence, NLM_F_REQUEST|NLM_F_ACK), waits for the ack, frees.
         try perform(operation, object) { nl_send_sync(sock, message) }
     }
@@ -47,9 +47,9 @@ extension RouteSocket {
         return reply.pointee
     }
 
-    private func linkMessage(_ operation: String, _ object: String, type: Int32, header: ifinfomsg,
+    private func linkMessage(_ operation: String, _ object: String, type: Int32, flags: Int32 = 0, header: ifinfomsg,
                              build: (OpaquePointer) -> Bool) throws(NetlinkError) -> OpaquePointer {
-        guard let message = nlmsg_alloc_simple(type, 0) else {
+        guard let message = nlmsg_alloc_simple(type, flags) else {
             throw NetlinkError(operation: operation, object: object, errno: ENOMEM, reason: "out of memory")
         }
         var header = header
