@@ -31,7 +31,7 @@ struct BridgeAdd {
                 let layer3 = BridgeLayer3(call: call, plan: plan)
                 let leased = try layer3.allocate(rollback: rollback)
                 (result.ips, result.routes, result.dns) = (leased.ips, leased.routes, leased.dns)
-                try layer3.configurePod(result, pod: pod, ifname: environment.ifname)
+                try PodAddressing.configure(result, pod: pod, ifname: environment.ifname, enableDAD: plan.enableDAD)
                 try layer3.configureGateways(result, node: node)
             }
             if plan.macSpoofCheck || plan.ipSpoofCheck, let mac = veth.pod.mac {

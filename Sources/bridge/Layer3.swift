@@ -2,8 +2,8 @@ import Attach
 import CNIKit
 import Netlink
 
-/// What IPAM gives, put in place as the reference plugin does: the pod's addresses and routes, the
-/// gateway on the bridge, forwarding on the node.
+/// What IPAM gives, put in place as the reference plugin does: gateways and default routes in the
+/// result, the gateway on the bridge, forwarding on the node (the pod side is `PodAddressing`).
 struct BridgeLayer3 {
     let call: Call
     let plan: BridgePlan
@@ -41,30 +41,6 @@ struct BridgeLayer3 {
         return result
     }
 
-    /// Addresses and routes on the pod interface. A route without a gateway goes via its family's gateway.
-    func configurePod(_ result: Result, pod: borrowing NetNS, ifname: String) throws {
-        try pod.run {
-            for (key, value) in [("net/ipv6/conf/\(ifname)/accept_dad", plan.enableDAD ? "1" : "0"),
-                                 ("net/ipv4/conf/\(ifname)/arp_notify", "1")] {
-                try? Sysctl.write(try SysctlKey(key, ifname: ifname), value)  // best effort, as the reference
-            }
-        }
-        let socket = try RouteSocket(in: pod)
-        for ip in result.ips {
-            guard let address = IPNetwork(ip.address) else { continue }
-            try socket.addAddress(address, to: ifname, noDAD: !plan.enableDAD)
-        }
-        let index = try socket.existingLink(named: ifname).index
-        for route in result.routes {
-            guard let destination = IPNetwork(route.dst) else { continue }
-            let gateway = route.gw.flatMap(IPAddress.init) ?? familyGateway(result, destination.family)
-            try socket.addRoute(Route(destination: destination.network, gateway: gateway, interfaceIndex: index,
-                                      metric: route.priority.flatMap(UInt32.init(exactly:)),
-                                      mtu: route.mtu.flatMap(UInt32.init(exactly:)), advmss: route.advmss.flatMap(UInt32.init(exactly:)),
-                                      table: route.table.flatMap(UInt32.init(exactly:)), scope: route.scope.flatMap(UInt8.init(exactly:))))
-        }
-    }
-
     /// The gateways as addresses of the bridge (under the bridge lock), and forwarding on the node.
     func configureGateways(_ result: Result, node: borrowing RouteSocket) throws {
         let gateways = result.ips.compactMap { ip -> IPNetwork? in
@@ -97,9 +73,5 @@ struct BridgeLayer3 {
         if let mac = try node.existingLink(named: plan.bridge).mac {
             try node.setLink(plan.bridge, LinkChange(mac: mac))
         }
-    }
-
-    private func familyGateway(_ result: Result, _ family: IPAddress.Family) -> IPAddress? {
-        result.ips.compactMap { ip in ip.gateway.flatMap(IPAddress.init) }.last { $0.family == family }
     }
 }
