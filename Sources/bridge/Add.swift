@@ -2,75 +2,34 @@ import Attach
 import CNIKit
 import Netlink
 
-/// ADD: bridge, veth, port flags, addresses, record — each step undone if a later one fails.
+/// ADD: bridge, pod port, addresses and gateway, spoof check, record — each step undone if a later one fails.
 struct BridgeAdd {
     let call: Call
     let plan: BridgePlan
 
     func run() throws -> Result {
-        let environment = call.environment
-        let pod = try PodNamespace.open(environment)
+        let pod = try PodNamespace.open(call.environment)
         let node = try RouteSocket()
-        let hostName = HostVethName.derive(containerID: environment.containerID, ifname: environment.ifname)
-
         return try Rollback.run { rollback in
-            let bridge = try ensureBridge(node)
-            let veth = try PodVeth.create(
-                .init(hostName: hostName, ifname: environment.ifname, mtu: plan.mtu, mac: plan.mac,
-                      bridgeIndex: bridge.index, podUp: !plan.disableContainerInterface),
-                node: node, pod: pod, rollback: rollback)
-            if plan.hairpin || plan.portIsolation {
-                try node.setBridgePort(hostName, BridgePortFlags(hairpin: plan.hairpin, isolated: plan.portIsolation))
+            let bridge = try NodeBridge.withLock(plan.bridge) {
+                try NodeBridge.ensure(.init(name: plan.bridge, mtu: plan.mtu, promiscuous: plan.promiscuous), on: node)
             }
-            var result = Result(cniVersion: call.conf.cniVersion, interfaces: [
-                .init(name: bridge.name),
-                .init(name: veth.host.name, mac: veth.host.mac?.description ?? ""),
-                .init(name: veth.pod.name, mac: veth.pod.mac?.description ?? "", mtu: Int(veth.pod.mtu), sandbox: pod.path),
-            ])
+            let port = BridgedPod.Port(bridge: bridge, mtu: plan.mtu, mac: plan.mac, podUp: !plan.disableContainerInterface,
+                                       hairpin: plan.hairpin, isolated: plan.portIsolation)
+            var result = try BridgedPod.connect(port, call, node: node, pod: pod, rollback: rollback)
             if plan.hasIPAM {
                 let layer3 = BridgeLayer3(call: call, plan: plan)
-                let leased = try layer3.allocate(rollback: rollback)
+                let leased = layer3.withGateways(try BridgedPod.lease(call, rollback: rollback))
                 (result.ips, result.routes, result.dns) = (leased.ips, leased.routes, leased.dns)
-                try PodAddressing.configure(result, pod: pod, ifname: environment.ifname, enableDAD: plan.enableDAD)
+                try PodAddressing.configure(result, pod: pod, ifname: call.environment.ifname, enableDAD: plan.enableDAD)
                 try layer3.configureGateways(result, node: node)
             }
-            if plan.macSpoofCheck || plan.ipSpoofCheck, let mac = veth.pod.mac {
-                let ipv4 = plan.ipSpoofCheck ? result.ips.compactMap { IPNetwork($0.address)?.address }.filter(\.isIPv4).map(\.bytes) : []
-                try installSpoofCheck(SpoofCheck.Port(hostVeth: hostName, mac: mac, ipv4: ipv4,
-                                                      owner: "\(environment.containerID)/\(environment.ifname)"),
-                                      rollback: rollback)
+            if plan.macSpoofCheck || plan.ipSpoofCheck {
+                try BridgedPod.protect(result, call, ipSpoofCheck: plan.ipSpoofCheck, rollback: rollback)
             }
-            if !plan.disableContainerInterface {
-                try node.waitForForwarding(hostName, timeoutMilliseconds: 5000)
-            }
-            try record(AttachmentRecord(containerID: environment.containerID, ifname: environment.ifname,
-                                        bridge: plan.bridge, hostVeth: hostName, addresses: result.ips.map(\.address)),
-                       rollback: rollback)
-            // MACs can change as ports join and addresses are set: report the ones in place now.
-            result.interfaces[0].mac = try node.existingLink(named: plan.bridge).mac?.description ?? ""
-            result.interfaces[1].mac = try node.existingLink(named: hostName).mac?.description ?? ""
-            if let dns = call.conf.dns, !dns.isEmpty { result.dns = dns }
+            try BridgedPod.finish(&result, call, podUp: !plan.disableContainerInterface, records: plan.records,
+                                  node: node, rollback: rollback)
             return result
         }
-    }
-
-    private func ensureBridge(_ node: borrowing RouteSocket) throws -> Link {
-        try NodeBridge.withLock(plan.bridge) {
-            try NodeBridge.ensure(.init(name: plan.bridge, mtu: plan.mtu, promiscuous: plan.promiscuous), on: node)
-        }
-    }
-
-    private func installSpoofCheck(_ port: SpoofCheck.Port, rollback: Rollback) throws {
-        try SpoofCheck.install(port, on: try NftSocket())
-        rollback.push("remove spoof check of \(port.hostVeth)") {
-            try SpoofCheck.remove(hostVeth: port.hostVeth, on: try NftSocket())
-        }
-    }
-
-    private func record(_ record: AttachmentRecord, rollback: Rollback) throws {
-        let store = StateStore(directory: plan.dataDir)
-        let name = AttachmentRecord.fileName(containerID: record.containerID, ifname: record.ifname)
-        try store.write(name: name, bytes: try record.encoded())
-        rollback.push("remove record \(plan.dataDir)/\(name)") { try store.remove(name: name) }
     }
 }

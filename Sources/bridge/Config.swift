@@ -1,3 +1,4 @@
+import Attach
 import CNIKit
 
 /// The bridge config as admins write it today: every key of the reference plugin, same names,
@@ -44,8 +45,7 @@ struct BridgeConfig: Decodable {
     static let defaultDataDir = "/var/lib/cni/swift-cni/bridge"
 
     /// Where attachment records live: `dataDir`, or the default when unset or empty.
-    var recordDirectory: String {
-        guard let dataDir, !dataDir.isEmpty else { return BridgeConfig.defaultDataDir }
-        return dataDir
+    var records: RecordStore<BridgedPod.Record> {
+        RecordStore(directory: dataDir.flatMap { $0.isEmpty ? nil : $0 } ?? BridgeConfig.defaultDataDir)
     }
 }

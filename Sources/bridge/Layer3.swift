@@ -8,16 +8,6 @@ struct BridgeLayer3 {
     let call: Call
     let plan: BridgePlan
 
-    /// Runs IPAM (its lease released if a later step fails) and fills in gateways and default routes.
-    func allocate(rollback: Rollback) throws -> Result {
-        let leased = try IPAM.add(call)
-        rollback.push("release the IPAM lease") { IPAM.undoAdd(call) }
-        guard !leased.ips.isEmpty else {
-            throw CNIError(.ioFailure, "IPAM plugin \(call.conf.ipam?.type ?? "") returned no IP address: check its range")
-        }
-        return withGateways(leased)
-    }
-
     /// The reference's rules: every IP belongs to interface 2 (the pod's); with `isGateway` a missing
     /// gateway is the subnet's first host; with `isDefaultGateway` each family gets a default route
     /// via its gateway unless IPAM already gave one.

@@ -20,7 +20,7 @@ struct BridgePlan {
     /// L2 only when false (`ipam` absent or `{}`).
     var hasIPAM: Bool
     var mac: MACAddress?
-    var dataDir: String
+    var records: RecordStore<BridgedPod.Record>
 
     init(_ config: BridgeConfig, conf: NetConf, environment: Environment) throws(CNIError) {
         bridge = config.bridge.flatMap { $0.isEmpty ? nil : $0 } ?? BridgeConfig.defaultBridge
@@ -37,7 +37,7 @@ struct BridgePlan {
         disableContainerInterface = config.disableContainerInterface ?? false
         portIsolation = config.portIsolation ?? false
         hasIPAM = conf.ipam != nil
-        dataDir = config.recordDirectory
+        records = config.records
         mtu = try BridgePlan.mtu(config.mtu)
         // Reference precedence: CNI_ARGS MAC= < args.cni.mac < runtimeConfig.mac.
         mac = try MACChoice.choose([

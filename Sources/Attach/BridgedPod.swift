@@ -1,0 +1,124 @@
+import CNIKit
+import Netlink
+
+/// A pod's port on a Linux bridge of the node, as `bridge` and `layer2-overlay` make it: the veth and
+/// its port flags, the IPAM lease and the pod's addresses, the spoof check, the record — each step
+/// pushing its undo — and the DEL and GC that remove them.
+public enum BridgedPod {
+    /// What ADD leaves for DEL and GC.
+    public struct Record: Codable, Equatable, Sendable {
+        public var containerID: String
+        public var ifname: String
+        public var bridge: String
+        public var hostVeth: String
+        /// The addresses IPAM gave (for cleanups keyed by address).
+        public var addresses: [String]
+    }
+
+    public struct Port: Sendable {
+        public var bridge: Link
+        public var mtu: UInt32?
+        public var mac: MACAddress?
+        /// False for `disableContainerInterface`: the pod end stays down.
+        public var podUp: Bool
+        public var hairpin: Bool
+        public var isolated: Bool
+
+        public init(bridge: Link, mtu: UInt32?, mac: MACAddress?, podUp: Bool, hairpin: Bool = false, isolated: Bool = false) {
+            self.bridge = bridge
+            self.mtu = mtu
+            self.mac = mac
+            self.podUp = podUp
+            self.hairpin = hairpin
+            self.isolated = isolated
+        }
+    }
+
+    /// The veth from the pod into the bridge, with its port flags. Returns a result holding the three
+    /// interfaces: bridge, node end, pod end (with `sandbox`); IPs will point at index 2.
+    public static func connect(_ port: Port, _ call: Call, node: borrowing RouteSocket, pod: borrowing NetNS,
+                               rollback: Rollback) throws -> Result {
+        let environment = call.environment
+        let hostName = HostVethName.derive(containerID: environment.containerID, ifname: environment.ifname)
+        let veth = try PodVeth.create(
+            .init(hostName: hostName, ifname: environment.ifname, mtu: port.mtu, mac: port.mac,
+                  bridgeIndex: port.bridge.index, podUp: port.podUp),
+            node: node, pod: pod, rollback: rollback)
+        if port.hairpin || port.isolated {
+            try node.setBridgePort(hostName, BridgePortFlags(hairpin: port.hairpin, isolated: port.isolated))
+        }
+        return Result(cniVersion: call.conf.cniVersion, interfaces: [
+            .init(name: port.bridge.name),
+            .init(name: veth.host.name, mac: veth.host.mac?.description ?? ""),
+            .init(name: veth.pod.name, mac: veth.pod.mac?.description ?? "", mtu: Int(veth.pod.mtu), sandbox: pod.path),
+        ])
+    }
+
+    /// Runs IPAM (the lease is released if a later step fails); a lease without an address is an error.
+    public static func lease(_ call: Call, rollback: Rollback) throws -> Result {
+        let leased = try IPAM.add(call)
+        rollback.push("release the IPAM lease") { IPAM.undoAdd(call) }
+        guard !leased.ips.isEmpty else {
+            throw CNIError(.ioFailure, "IPAM plugin \(call.conf.ipam?.type ?? "") returned no IP address: check its range")
+        }
+        return leased
+    }
+
+    /// The spoof check of the pod's port: its MAC, and with `ipSpoofCheck` its IPv4 addresses.
+    public static func protect(_ result: Result, _ call: Call, ipSpoofCheck: Bool, rollback: Rollback) throws {
+        let pod = result.interfaces[2]
+        guard let mac = MACAddress(pod.mac) else { return }
+        let ipv4 = ipSpoofCheck ? result.ips.compactMap { IPNetwork($0.address)?.address }.filter(\.isIPv4).map(\.bytes) : []
+        let hostVeth = result.interfaces[1].name
+        try SpoofCheck.install(.init(hostVeth: hostVeth, mac: mac, ipv4: ipv4,
+                                     owner: "\(call.environment.containerID)/\(call.environment.ifname)"),
+                               on: try NftSocket())
+        rollback.push("remove the spoof check of \(hostVeth)") { try SpoofCheck.remove(hostVeth: hostVeth, on: try NftSocket()) }
+    }
+
+    /// Waits until the port forwards (when the pod end is up), writes the record and reports the MACs
+    /// in place now (a bridge takes a port's MAC when its first port joins).
+    public static func finish(_ result: inout Result, _ call: Call, podUp: Bool, records: RecordStore<Record>,
+                              node: borrowing RouteSocket, rollback: Rollback) throws {
+        let environment = call.environment
+        let (bridge, hostVeth) = (result.interfaces[0].name, result.interfaces[1].name)
+        if podUp { try node.waitForForwarding(hostVeth, timeoutMilliseconds: 5000) }
+        try records.save(Record(containerID: environment.containerID, ifname: environment.ifname, bridge: bridge,
+                                hostVeth: hostVeth, addresses: result.ips.map(\.address)),
+                         containerID: environment.containerID, ifname: environment.ifname, rollback: rollback)
+        result.interfaces[0].mac = try node.existingLink(named: bridge).mac?.description ?? ""
+        result.interfaces[1].mac = try node.existingLink(named: hostVeth).mac?.description ?? ""
+        if let dns = call.conf.dns, !dns.isEmpty { result.dns = dns }
+    }
+
+    /// DEL: releases the lease, removes the veth through its node-side name (so a renamed pod interface or
+    /// a vanished namespace leaves nothing behind), the spoof-check rules whatever the config says now,
+    /// and the record. Every "already gone" is success.
+    public static func detach(_ call: Call, records: RecordStore<Record>) throws {
+        let environment = call.environment
+        if call.conf.ipam != nil { try IPAM.del(call) }
+        let node = try RouteSocket()
+        let hostName = HostVethName.derive(containerID: environment.containerID, ifname: environment.ifname)
+        if try node.link(named: hostName) != nil {
+            try PodVeth.deleteIfPresent(hostName, in: node)
+        } else if let pod = PodNamespace.openIfPresent(environment) {
+            // Attached by another plugin of the same type (a random node-side name): remove the pod end if it is a veth.
+            let podSocket = try RouteSocket(in: pod)
+            if try podSocket.link(named: environment.ifname)?.kind == "veth" {
+                try PodVeth.deleteIfPresent(environment.ifname, in: podSocket)
+            }
+        }
+        try SpoofCheck.remove(hostVeth: hostName, on: try NftSocket())
+        try records.remove(containerID: environment.containerID, ifname: environment.ifname)
+    }
+
+    /// GC: the ports of attachments the runtime no longer lists lose their veth, rules and record.
+    public static func collect(_ call: Call, records: RecordStore<Record>) throws {
+        let node = try RouteSocket()
+        for (file, record) in try records.stale(keeping: call.conf.validAttachments ?? []) {
+            try PodVeth.deleteIfPresent(record.hostVeth, in: node)
+            try SpoofCheck.remove(hostVeth: record.hostVeth, on: try NftSocket())
+            try records.remove(file: file)
+        }
+    }
+}

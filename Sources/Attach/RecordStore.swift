@@ -1,0 +1,63 @@
+import CNIKit
+import FoundationEssentials
+
+/// What a plugin keeps per attachment so DEL and GC can undo ADD without the pod's namespace or the
+/// config of the day: one JSON file per attachment (0600, in a 0700 directory, never through a symlink).
+public struct RecordStore<Record: Codable>: Sendable {
+    public let directory: String
+    private let store: StateStore
+    private let naming: @Sendable (String, String) -> String
+
+    /// `naming` maps (container id, ifname) to a file name; the default is `<containerID>-<ifname>.json`.
+    public init(directory: String, naming: @escaping @Sendable (String, String) -> String = { "\($0)-\($1).json" }) {
+        self.directory = directory
+        self.store = StateStore(directory: directory)
+        self.naming = naming
+    }
+
+    public func fileName(containerID: String, ifname: String) -> String { naming(containerID, ifname) }
+
+    /// The record of one attachment; nil when there is none. An unreadable file is an error naming it.
+    public func load(containerID: String, ifname: String) throws(CNIError) -> Record? {
+        let name = fileName(containerID: containerID, ifname: ifname)
+        return try store.read(name: name).map { bytes throws(CNIError) in try decode(bytes, file: name) }
+    }
+
+    /// Writes the record; with a rollback, a failed ADD removes it again.
+    public func save(_ record: Record, containerID: String, ifname: String, rollback: Rollback? = nil) throws(CNIError) {
+        let name = fileName(containerID: containerID, ifname: ifname)
+        let bytes: [UInt8]
+        do { bytes = Array(try JSONEncoder().encode(record)) } catch {
+            throw CNIError(.ioFailure, "cannot encode the record of \(containerID)/\(ifname): \(error)")
+        }
+        try store.write(name: name, bytes: bytes)
+        let store = self.store, directory = self.directory
+        rollback?.push("remove record \(directory)/\(name)") { try store.remove(name: name) }
+    }
+
+    /// Removes the record; a missing one is fine.
+    public func remove(containerID: String, ifname: String) throws(CNIError) {
+        try store.remove(name: fileName(containerID: containerID, ifname: ifname))
+    }
+
+    /// For GC: every readable record whose attachment is not in `valid`, with its file name.
+    /// Files that do not decode as a record are left alone.
+    public func stale(keeping valid: [NetConf.Attachment]) throws(CNIError) -> [(file: String, record: Record)] {
+        let keep = Set(valid.map { naming($0.containerID, $0.ifname) })
+        var stale: [(file: String, record: Record)] = []
+        for name in try store.names() where name.hasSuffix(".json") && !keep.contains(name) {
+            guard let bytes = try store.read(name: name), let record = try? decode(bytes, file: name) else { continue }
+            stale.append((name, record))
+        }
+        return stale
+    }
+
+    /// Removes a file `stale` returned.
+    public func remove(file: String) throws(CNIError) { try store.remove(name: file) }
+
+    private func decode(_ bytes: [UInt8], file: String) throws(CNIError) -> Record {
+        do { return try JSONDecoder().decode(Record.self, from: Data(bytes)) } catch {
+            throw CNIError(.decodeFailure, "the record \(directory)/\(file) is not valid JSON; remove it by hand if its pod is gone: \(error)")
+        }
+    }
+}
