@@ -68,6 +68,14 @@ import Testing
         #expect(try !Masquerade.isInstalled(id: "veth-a", addresses: attachment.addresses, on: socket))
         #expect(PeerAddressEcho.peerAddress(from: podA, to: "192.0.2.2", attempts: 1) == nil, "no masquerade after remove")
         try Masquerade.remove(id: "veth-a", addresses: attachment.addresses, on: socket)
+
+        // Control: with a subnet that leaves C out (10.77.0.0/26), A -> C is masqueraded (to an address of
+        // the node), so the unmasqueraded answer above came from the subnet rule, not from a path NAT skips.
+        try Masquerade.install(.init(id: "veth-a", addresses: [net("10.77.0.2/26")], owner: "c1/eth0 (net1)"), on: socket)
+        let seenByC = PeerAddressEcho.peerAddress(from: podA, to: "10.77.0.99")
+        #expect(seenByC != nil && seenByC != "10.77.0.2", "outside the pod subnet: masqueraded (C saw \(seenByC ?? "nothing"))")
+        try Masquerade.remove(id: "veth-a", addresses: [net("10.77.0.2/26")], on: socket)
+        #expect(try !socket.tableExists(Masquerade.table))
     }
 
     /// The ruleset as `nft` prints it: one table, the base chain's two vmap rules, the pod chain.
