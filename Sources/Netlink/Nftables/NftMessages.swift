@@ -158,7 +158,7 @@ struct NftMessageBuilder: ~Copyable {
             if let invalid = rule.validate() { throw invalid }
             let object = try self.rule(chain: chain, table)
             defer { nftnl_rule_free(object) }
-            for expression in rule.expressions {
+            for expression in rule.expressions(in: table.family) {
                 nftnl_rule_add_expr(object, try self.expression(expression, table))
             }
             if let data = try commentData(rule.comment) {
@@ -259,6 +259,16 @@ struct NftMessageBuilder: ~Copyable {
             return e
         case .counter:
             return nftnl_expr_alloc("counter")!
+        case .bitwise(let mask, let xor):
+            let e = nftnl_expr_alloc("bitwise")!
+            nftnl_expr_set_u32(e, UInt16(NFTNL_EXPR_BITWISE_SREG), reg1)
+            nftnl_expr_set_u32(e, UInt16(NFTNL_EXPR_BITWISE_DREG), reg1)
+            nftnl_expr_set_u32(e, UInt16(NFTNL_EXPR_BITWISE_LEN), UInt32(mask.count))
+            mask.withUnsafeBytes { _ = nftnl_expr_set(e, UInt16(NFTNL_EXPR_BITWISE_MASK), $0.baseAddress, UInt32($0.count)) }
+            xor.withUnsafeBytes { _ = nftnl_expr_set(e, UInt16(NFTNL_EXPR_BITWISE_XOR), $0.baseAddress, UInt32($0.count)) }
+            return e
+        case .masquerade:
+            return nftnl_expr_alloc("masq")!
         }
     }
 

@@ -1,8 +1,9 @@
 internal import CNetlink
 
 /// A packet field a rule can compare or look up in a set. Fields of ARP, IPv4 and IPv6 carry the
-/// protocol check `nft` adds in the bridge family (`ether type arp`, `meta protocol ip`, `meta protocol ip6`),
-/// so `nft list` shows them as plain `arp saddr ether ...`, `ip saddr ...`.
+/// protocol check `nft` adds for the table's family (`ether type arp`; `meta protocol ip` in the bridge
+/// and netdev families, `meta nfproto ipv4` in inet, none in ip/ip6), so `nft list` shows them as plain
+/// `arp saddr ether ...`, `ip saddr ...`.
 public enum NftField: Hashable, Sendable, CustomStringConvertible {
     /// `iifname`: the interface the packet came in on (a bridge port in the bridge family).
     case iifname
@@ -24,13 +25,41 @@ public enum NftField: Hashable, Sendable, CustomStringConvertible {
     case ipv4Source
     /// `ip6 saddr`: network header offset 8, 16 bytes.
     case ipv6Source
+    /// `ip daddr`: network header offset 16, 4 bytes.
+    case ipv4Destination
+    /// `ip6 daddr`: network header offset 24, 16 bytes.
+    case ipv6Destination
+    /// `meta nfproto`: the netfilter family of the packet (NFPROTO_IPV4, NFPROTO_IPV6), 1 byte.
+    case metaNfproto
 
-    /// The protocol check that must hold before the field means anything.
-    var dependency: NftMatch? {
+    /// The protocol check that must hold before the field means anything in a table of `family`,
+    /// the one `nft` adds: none where the family already implies the protocol (ip, ip6).
+    func dependency(in family: NftFamily) -> NftMatch? {
         switch self {
-        case .arpSenderHardware, .arpSenderIPv4: NftMatch(.etherType, .equal, .arpType)
-        case .ipv4Source: NftMatch(.metaProtocol, .equal, .ipv4Type)
-        case .ipv6Source: NftMatch(.metaProtocol, .equal, .ipv6Type)
+        case .arpSenderHardware, .arpSenderIPv4:
+            return NftMatch(.etherType, .equal, .arpType)
+        case .ipv4Source, .ipv4Destination:
+            switch family {
+            case .ip: return nil
+            case .inet: return NftMatch(.metaNfproto, .equal, .nfproto(.v4))
+            default: return NftMatch(.metaProtocol, .equal, .ipv4Type)
+            }
+        case .ipv6Source, .ipv6Destination:
+            switch family {
+            case .ip6: return nil
+            case .inet: return NftMatch(.metaNfproto, .equal, .nfproto(.v6))
+            default: return NftMatch(.metaProtocol, .equal, .ipv6Type)
+            }
+        default:
+            return nil
+        }
+    }
+
+    /// The bytes the field loads, for the network-address fields that a prefix can match.
+    var addressLength: Int? {
+        switch self {
+        case .ipv4Source, .ipv4Destination: 4
+        case .ipv6Source, .ipv6Destination: 16
         default: nil
         }
     }
@@ -42,6 +71,7 @@ public enum NftField: Hashable, Sendable, CustomStringConvertible {
         case .iifname: return .meta(key: NFT_META_IIFNAME.rawValue)
         case .oifname: return .meta(key: NFT_META_OIFNAME.rawValue)
         case .metaProtocol: return .meta(key: NFT_META_PROTOCOL.rawValue)
+        case .metaNfproto: return .meta(key: NFT_META_NFPROTO.rawValue)
         case .etherSource: return .payload(base: ll, offset: 6, length: 6)
         case .etherDestination: return .payload(base: ll, offset: 0, length: 6)
         case .etherType: return .payload(base: ll, offset: 12, length: 2)
@@ -49,11 +79,15 @@ public enum NftField: Hashable, Sendable, CustomStringConvertible {
         case .arpSenderIPv4: return .payload(base: nh, offset: 14, length: 4)
         case .ipv4Source: return .payload(base: nh, offset: 12, length: 4)
         case .ipv6Source: return .payload(base: nh, offset: 8, length: 16)
+        case .ipv4Destination: return .payload(base: nh, offset: 16, length: 4)
+        case .ipv6Destination: return .payload(base: nh, offset: 24, length: 16)
         }
     }
 
-    /// The expressions that put the field in register 1, protocol check first.
-    var loadExpressions: [NftExpr] { (dependency?.expressions ?? []) + [load] }
+    /// The expressions that put the field in register 1 in a table of `family`, protocol check first.
+    func loadExpressions(in family: NftFamily) -> [NftExpr] {
+        (dependency(in: family)?.expressions(in: family) ?? []) + [load]
+    }
 
     public var description: String {
         switch self {
@@ -67,6 +101,9 @@ public enum NftField: Hashable, Sendable, CustomStringConvertible {
         case .arpSenderIPv4: "arp saddr ip"
         case .ipv4Source: "ip saddr"
         case .ipv6Source: "ip6 saddr"
+        case .ipv4Destination: "ip daddr"
+        case .ipv6Destination: "ip6 daddr"
+        case .metaNfproto: "meta nfproto"
         }
     }
 }
@@ -124,12 +161,51 @@ public struct NftMatch: Hashable, Sendable, CustomStringConvertible {
     public static func ipv6Source(_ address: [UInt8], _ comparison: NftComparison = .equal) -> NftMatch {
         NftMatch(.ipv6Source, comparison, .ipv6(address))
     }
+    /// `ip saddr NETWORK/PREFIX` or `ip6 saddr NETWORK/PREFIX`, by the network's family (host bits ignored).
+    public static func source(in network: IPNetwork, _ comparison: NftComparison = .equal) -> NftMatch {
+        NftMatch(network.family == .v4 ? .ipv4Source : .ipv6Source, comparison, .network(network))
+    }
+    /// `ip daddr NETWORK/PREFIX` or `ip6 daddr NETWORK/PREFIX`, by the network's family (host bits ignored).
+    public static func destination(in network: IPNetwork, _ comparison: NftComparison = .equal) -> NftMatch {
+        NftMatch(network.family == .v4 ? .ipv4Destination : .ipv6Destination, comparison, .network(network))
+    }
 
-    /// Load, then compare; a prefix pattern compares only the bytes before the `*`.
-    var expressions: [NftExpr] {
+    /// The match as a table of the bridge family encodes it (protocol checks by `meta protocol`).
+    var expressions: [NftExpr] { expressions(in: .bridge) }
+
+    /// Load, then compare; a prefix pattern compares only the bytes before the `*`. A network compares
+    /// the way `nft` encodes `ip daddr 10.0.0.0/8`: a byte-aligned prefix loads only its bytes
+    /// (`payload load 1b`, `cmp eq 0x0a`), any other masks the whole field first (`bitwise & 0xf0000000`).
+    func expressions(in family: NftFamily) -> [NftExpr] {
         let op = comparison == .equal ? NFT_CMP_EQ.rawValue : NFT_CMP_NEQ.rawValue
+        let dependency = field.dependency(in: family)?.expressions(in: family) ?? []
         let data = (try? value.bytes().get()) ?? []
-        return field.loadExpressions + [.cmp(op: op, data: data)]
+        guard case .network(let network) = value, case .payload(let base, let offset, let length) = field.load,
+              network.prefixLength < data.count * 8 else {
+            return dependency + [field.load, .cmp(op: op, data: data)]
+        }
+        let prefix = network.prefixLength
+        if prefix == 0 { return dependency }  // every address of the family (`!=` is refused by validate)
+        if prefix % 8 == 0 {
+            return dependency + [.payload(base: base, offset: offset, length: UInt32(prefix / 8)),
+                                 .cmp(op: op, data: Array(data.prefix(prefix / 8)))]
+        }
+        let mask = NftValue.mask(prefix: prefix, length: Int(length))
+        return dependency + [field.load, .bitwise(mask: mask, xor: [UInt8](repeating: 0, count: mask.count)),
+                             .cmp(op: op, data: data)]
+    }
+
+    /// Why the match cannot be encoded, or nil.
+    func validate() -> NftInvalid? {
+        if case .failure(let invalid) = value.bytes() { return invalid }
+        guard case .network(let network) = value else { return nil }
+        guard field.addressLength == network.address.bytes.count else {
+            return NftInvalid("\(field) cannot be compared with the network \(network.network)")
+        }
+        if network.prefixLength == 0 && comparison == .notEqual {
+            return NftInvalid("\(field) != \(network.network) never holds")
+        }
+        return nil
     }
 
     public var description: String { "\(field) \(comparison == .notEqual ? "!= " : "")\(value)" }
@@ -141,11 +217,15 @@ public enum NftStatement: Hashable, Sendable, CustomStringConvertible {
     /// `FIELD vmap @map`: look the field up in a verdict map and apply the element's verdict;
     /// no element, no verdict (the next rule runs).
     case verdictMap(NftField, map: String)
+    /// `masquerade`: source NAT to the address of the interface the packet leaves on (nftnl "masq").
+    /// Only in chains reached from a `nat` base chain at postrouting (or output); ends evaluation.
+    case masquerade
 
     public var description: String {
         switch self {
         case .verdict(let verdict): verdict.description
         case .verdictMap(let field, let map): "\(field) vmap @\(map)"
+        case .masquerade: "masquerade"
         }
     }
 }
@@ -177,13 +257,17 @@ public struct NftRule: Hashable, Sendable, CustomStringConvertible {
         NftRule(matches, statement: .verdictMap(field, map: map), comment: comment)
     }
 
-    /// The expressions the kernel runs, in order.
-    var expressions: [NftExpr] {
-        var result = matches.flatMap(\.expressions)
+    /// The expressions the kernel runs, in order, in a table of the bridge family.
+    var expressions: [NftExpr] { expressions(in: .bridge) }
+
+    /// The expressions the kernel runs, in order, in a table of `family`.
+    func expressions(in family: NftFamily) -> [NftExpr] {
+        var result = matches.flatMap { $0.expressions(in: family) }
         if counter { result.append(.counter) }
         switch statement {
         case .verdict(let verdict): result.append(.immediate(verdict))
-        case .verdictMap(let field, let map): result += field.loadExpressions + [.lookup(set: map, verdictMap: true)]
+        case .verdictMap(let field, let map): result += field.loadExpressions(in: family) + [.lookup(set: map, verdictMap: true)]
+        case .masquerade: result.append(.masquerade)
         case nil: break
         }
         return result
@@ -192,7 +276,7 @@ public struct NftRule: Hashable, Sendable, CustomStringConvertible {
     /// The first value that cannot be encoded, if any.
     func validate() -> NftInvalid? {
         for match in matches {
-            if case .failure(let invalid) = match.value.bytes() { return invalid }
+            if let invalid = match.validate() { return invalid }
         }
         if let comment, let invalid = NftUserdata.validateComment(comment) { return invalid }
         return nil
@@ -212,4 +296,8 @@ enum NftExpr: Hashable, Sendable {
     case lookup(set: String, verdictMap: Bool)
     case immediate(NftVerdict)
     case counter
+    /// `reg 1 = (reg 1 & mask) ^ xor`, over `mask.count` bytes.
+    case bitwise(mask: [UInt8], xor: [UInt8])
+    /// nftnl "masq", without flags or port registers.
+    case masquerade
 }

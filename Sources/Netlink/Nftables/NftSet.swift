@@ -51,6 +51,11 @@ public enum NftValue: Hashable, Sendable, CustomStringConvertible {
     case ipv6([UInt8])
     /// An EtherType (0x0800 IPv4, 0x0806 ARP, 0x86dd IPv6), sent big endian.
     case etherType(UInt16)
+    /// A network `10.0.0.0/8`, `fd00::/64` (host bits of the address are ignored): compared as a prefix,
+    /// never a set key.
+    case network(IPNetwork)
+    /// A netfilter family for `meta nfproto` (NFPROTO_IPV4 2, NFPROTO_IPV6 10), one byte.
+    case nfproto(IPAddress.Family)
 
     public static let ipv4Type = NftValue.etherType(0x0800)
     public static let arpType = NftValue.etherType(0x0806)
@@ -77,6 +82,18 @@ public enum NftValue: Hashable, Sendable, CustomStringConvertible {
             return bytes.count == 16 ? .success(bytes) : .failure(NftInvalid("an IPv6 address has 16 bytes, not \(bytes.count)"))
         case .etherType(let type):
             return .success([UInt8(type >> 8), UInt8(type & 0xff)])
+        case .network(let network):
+            return .success(network.network.address.bytes)
+        case .nfproto(let family):
+            return .success([family == .v4 ? 2 : 10])
+        }
+    }
+
+    /// `prefix` one bits, then zeros, over `length` bytes.
+    static func mask(prefix: Int, length: Int) -> [UInt8] {
+        (0..<length).map { index in
+            let bits = min(max(prefix - index * 8, 0), 8)
+            return bits == 0 ? 0 : UInt8(truncatingIfNeeded: 0xff << (8 - bits))
         }
     }
 
@@ -87,7 +104,7 @@ public enum NftValue: Hashable, Sendable, CustomStringConvertible {
         case .ether: .etherAddress
         case .ipv4: .ipv4Address
         case .ipv6: .ipv6Address
-        case .etherType: nil
+        case .etherType, .network, .nfproto: nil
         }
     }
 
@@ -101,6 +118,8 @@ public enum NftValue: Hashable, Sendable, CustomStringConvertible {
                 String(UInt16(bytes[i]) << 8 | UInt16(i + 1 < bytes.count ? bytes[i + 1] : 0), radix: 16)
             }.joined(separator: ":")
         case .etherType(let type): "0x" + String(type, radix: 16)
+        case .network(let network): network.network.description
+        case .nfproto(let family): family == .v4 ? "ipv4" : "ipv6"
         }
     }
 }
