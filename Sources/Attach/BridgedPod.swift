@@ -112,12 +112,15 @@ public enum BridgedPod {
         try records.remove(containerID: environment.containerID, ifname: environment.ifname)
     }
 
-    /// GC: the ports of attachments the runtime no longer lists lose their veth, rules and record.
-    public static func collect(_ call: Call, records: RecordStore<Record>) throws {
+    /// GC: the ports of attachments the runtime no longer lists lose their veth, rules and record;
+    /// `alsoRemove` takes away what the plugin itself added for one (before its record goes).
+    public static func collect(_ call: Call, records: RecordStore<Record>,
+                               alsoRemove: (Record) throws -> Void = { _ in }) throws {
         let node = try RouteSocket()
         for (file, record) in try records.stale(keeping: call.conf.validAttachments ?? []) {
             try PodVeth.deleteIfPresent(record.hostVeth, in: node)
             try SpoofCheck.remove(hostVeth: record.hostVeth, on: try NftSocket())
+            try alsoRemove(record)
             try records.remove(file: file)
         }
     }

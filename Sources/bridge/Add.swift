@@ -23,6 +23,7 @@ struct BridgeAdd {
                 (result.ips, result.routes, result.dns) = (leased.ips, leased.routes, leased.dns)
                 try PodAddressing.configure(result, pod: pod, ifname: call.environment.ifname, enableDAD: plan.enableDAD)
                 try layer3.configureGateways(result, node: node)
+                if plan.ipMasq { try BridgeMasquerade(call: call).install(result, rollback: rollback) }
             }
             if plan.macSpoofCheck || plan.ipSpoofCheck {
                 try BridgedPod.protect(result, call, ipSpoofCheck: plan.ipSpoofCheck, rollback: rollback)

@@ -48,6 +48,9 @@ struct BridgeCheck {
         if port.hairpin != plan.hairpin { drift.append("host veth \(hostName) hairpin is \(port.hairpin), configured \(plan.hairpin)") }
         if port.isolated != plan.portIsolation { drift.append("host veth \(hostName) isolation is \(port.isolated), configured \(plan.portIsolation)") }
         drift += try layer3Drift(previous, pod: pod, node: node)
+        if plan.ipMasq, plan.hasIPAM, try !BridgeMasquerade(call: call).isInstalled(previous) {
+            drift.append("the masquerade rules of \(environment.ifname) are missing")
+        }
         if plan.macSpoofCheck || plan.ipSpoofCheck, try !SpoofCheck.isInstalled(hostVeth: hostName, on: try NftSocket()) {
             drift.append("the spoof-check rules of host veth \(hostName) are missing")
         }

@@ -8,5 +8,6 @@ struct BridgeDel {
 
     func run() throws {
         try BridgedPod.detach(call, records: config.records)
+        try BridgeMasquerade(call: call).remove()
     }
 }

@@ -72,9 +72,8 @@ struct BridgePlan {
         if let trunk = config.vlanTrunk, !trunk.isEmpty {
             throw CNIError(.unsupportedField, "vlanTrunk: VLAN trunk ports are not supported by this build yet; use the reference bridge plugin for VLAN networks")
         }
-        if plan.ipMasq && plan.hasIPAM {
-            throw CNIError(.unsupportedField, "ipMasq: masquerade is not supported by this build yet; use the reference bridge plugin for networks that need it")
-        }
+        // Masquerade is always done with nftables through netlink; "iptables" is accepted for existing
+        // configs (the rules are equivalent) so they keep working on nodes without the iptables binary.
         if let backend = config.ipMasqBackend, !["", "nftables", "iptables"].contains(backend) {
             throw CNIError(.invalidConfig, "ipMasqBackend: \"\(backend)\" is not a backend (nftables or iptables)")
         }
