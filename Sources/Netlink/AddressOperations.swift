@@ -7,13 +7,24 @@ extension RouteSocket {
     /// otherwise. IPv6 link-local addresses (fe80::/64) are included: the kernel adds them when a link goes up.
     public func addresses(of ifname: String, ipv6: Bool? = nil) throws(NetlinkError) -> [IPNetwork] {
         let index = try existingLink(named: ifname).index
-        return try dump("list addresses of", describeObject(ifname), allocate: { rtnl_addr_alloc_cache(sock, &$0) }) { addr in
+        return try interfaceAddresses("list addresses of", describeObject(ifname), ipv6: ipv6)
+            .filter { $0.index == index }.map(\.address)
+    }
+
+    /// Every address of every link in the namespace, in one dump (e.g. "is this IP one of the node's own?").
+    public func allAddresses(ipv6: Bool? = nil) throws(NetlinkError) -> [IPNetwork] {
+        try interfaceAddresses("list addresses in", netnsPath, ipv6: ipv6).map(\.address)
+    }
+
+    private func interfaceAddresses(_ operation: String, _ object: String,
+                                    ipv6: Bool?) throws(NetlinkError) -> [(index: Int32, address: IPNetwork)] {
+        try dump(operation, object, allocate: { rtnl_addr_alloc_cache(sock, &$0) }) { addr in
             let family = rtnl_addr_get_family(addr)
-            guard rtnl_addr_get_ifindex(addr) == index, family == AF_INET || family == AF_INET6,
-                  ipv6.map({ $0 == (family == AF_INET6) }) ?? true,
+            guard family == AF_INET || family == AF_INET6, ipv6.map({ $0 == (family == AF_INET6) }) ?? true,
                   let local = rtnl_addr_get_local(addr),
-                  let ip = IPAddress(nlAddress: local, ipv6: family == AF_INET6) else { return nil }
-            return IPNetwork(address: ip, prefixLength: Int(rtnl_addr_get_prefixlen(addr)))
+                  let ip = IPAddress(nlAddress: local, ipv6: family == AF_INET6),
+                  let network = IPNetwork(address: ip, prefixLength: Int(rtnl_addr_get_prefixlen(addr))) else { return nil }
+            return (rtnl_addr_get_ifindex(addr), network)
         }
     }
 

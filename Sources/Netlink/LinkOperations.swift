@@ -19,24 +19,7 @@ extension RouteSocket {
 
     /// Every link in the namespace. A dump interrupted by a concurrent change is retried.
     public func links() throws(NetlinkError) -> [Link] {
-        var attempts = 0
-        while true {
-            var cache: OpaquePointer?
-            let rc = rtnl_link_alloc_cache(sock, AF_UNSPEC, &cache)
-            if rc == -NLE_DUMP_INTR, attempts < 10 { attempts += 1; continue }
-            guard rc >= 0, let cache else {
-                throw NetlinkError(operation: "list links", object: netnsPath, errno: 0, libnlCode: -rc,
-                                   reason: String(cString: nl_geterror(rc)))
-            }
-            defer { nl_cache_free(cache) }
-            var result: [Link] = []
-            var object = nl_cache_get_first(cache)
-            while let current = object {
-                result.append(Link(current))
-                object = nl_cache_get_next(current)
-            }
-            return result
-        }
+        try dump("list links in", netnsPath, allocate: { rtnl_link_alloc_cache(sock, AF_UNSPEC, &$0) }) { Link($0) }
     }
 
     /// Changes the attributes `change` names on the link `name`.

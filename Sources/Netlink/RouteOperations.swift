@@ -15,6 +15,14 @@ extension RouteSocket {
         }
     }
 
+    /// The route the main table gives for `destination`: the longest matching prefix, then the lowest
+    /// metric. Policy routing rules are not consulted. Nil when nothing matches.
+    public func route(to destination: IPAddress) throws(NetlinkError) -> Route? {
+        try routes(ipv6: !destination.isIPv4)
+            .filter { $0.destination.contains(destination) }
+            .min { ($0.destination.prefixLength, -Int($0.metric ?? 0)) > ($1.destination.prefixLength, -Int($1.metric ?? 0)) }
+    }
+
     /// Adds `route` with protocol `boot`, as `ip route add` and the reference plugins do. Host bits in the
     /// destination are cleared (10.60.0.5/16 is sent as 10.60.0.0/16; the kernel refuses them otherwise).
     /// A route that is already there fails with `isExists`.
