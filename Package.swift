@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "tuning", targets: ["tuning"]),
         .executable(name: "bridge", targets: ["bridge"]),
         .executable(name: "macvtap", targets: ["macvtap"]),
+        .executable(name: "layer2-overlay", targets: ["layer2-overlay"]),
     ],
     targets: [
         // libnl-3, libnl-route-3, libmnl, libnftnl headers and link lines (Debian -dev packages).
@@ -29,6 +30,7 @@ let package = Package(
         .executableTarget(name: "tuning", dependencies: ["CNIKit", "Netlink", "Attach"]),
         .executableTarget(name: "bridge", dependencies: ["CNIKit", "Netlink", "Attach"]),
         .executableTarget(name: "macvtap", dependencies: ["CNIKit", "Netlink", "Attach"]),
+        .executableTarget(name: "layer2-overlay", dependencies: ["CNIKit", "Netlink", "Attach"]),
 
         .testTarget(name: "NetworkTypesTests", dependencies: ["NetworkTypes"]),
         .testTarget(name: "CNIKitTests", dependencies: ["CNIKit"]),

@@ -55,12 +55,14 @@ public enum BridgedPod {
     }
 
     /// Runs IPAM (the lease is released if a later step fails); a lease without an address is an error.
+    /// Every IP of the lease belongs to the pod's interface (index 2 of the result).
     public static func lease(_ call: Call, rollback: Rollback) throws -> Result {
-        let leased = try IPAM.add(call)
+        var leased = try IPAM.add(call)
         rollback.push("release the IPAM lease") { IPAM.undoAdd(call) }
         guard !leased.ips.isEmpty else {
             throw CNIError(.ioFailure, "IPAM plugin \(call.conf.ipam?.type ?? "") returned no IP address: check its range")
         }
+        for index in leased.ips.indices { leased.ips[index].interface = 2 }
         return leased
     }
 

@@ -8,6 +8,13 @@ public struct RecordStore<Record: Codable>: Sendable {
     private let store: StateStore
     private let naming: @Sendable (String, String) -> String
 
+    /// The records of one network: `<base>/<network>`. GC is called per network with that network's
+    /// valid attachments, so each network's records must stand apart from the others'.
+    /// (Network names are checked against libcni's pattern: they are safe as a path component.)
+    public init(base: String, network: String) {
+        self.init(directory: "\(base)/\(network)")
+    }
+
     /// `naming` maps (container id, ifname) to a file name; the default is `<containerID>-<ifname>.json`.
     public init(directory: String, naming: @escaping @Sendable (String, String) -> String = { "\($0)-\($1).json" }) {
         self.directory = directory

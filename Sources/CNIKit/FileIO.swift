@@ -31,6 +31,14 @@ func readAll(_ fd: Int32) -> [UInt8]? {
     }
 }
 
+/// The whole text of a (small, admin-written) file; nil with errno set when it cannot be read.
+public func readTextFile(_ path: String) -> String? {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    return readAll(fd).map { String(decoding: $0, as: UTF8.self) }
+}
+
 /// The text of an errno value, e.g. "No such file or directory".
 func errnoText(_ code: Int32) -> String {
     String(cString: strerror(code))

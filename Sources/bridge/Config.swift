@@ -44,8 +44,8 @@ struct BridgeConfig: Decodable {
     static let defaultBridge = "cni0"
     static let defaultDataDir = "/var/lib/cni/swift-cni/bridge"
 
-    /// Where attachment records live: `dataDir`, or the default when unset or empty.
-    var records: RecordStore<BridgedPod.Record> {
-        RecordStore(directory: dataDir.flatMap { $0.isEmpty ? nil : $0 } ?? BridgeConfig.defaultDataDir)
+    /// Where the attachment records of `network` live: under `dataDir`, or the default when unset or empty.
+    func records(network: String) -> RecordStore<BridgedPod.Record> {
+        RecordStore(base: dataDir.flatMap { $0.isEmpty ? nil : $0 } ?? BridgeConfig.defaultDataDir, network: network)
     }
 }

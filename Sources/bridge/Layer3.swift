@@ -8,8 +8,7 @@ struct BridgeLayer3 {
     let call: Call
     let plan: BridgePlan
 
-    /// The reference's rules: every IP belongs to interface 2 (the pod's); with `isGateway` a missing
-    /// gateway is the subnet's first host; with `isDefaultGateway` each family gets a default route
+    /// The reference's rules: with `isGateway` a missing gateway is the subnet's first host; with `isDefaultGateway` each family gets a default route
     /// via its gateway unless IPAM already gave one.
     func withGateways(_ leased: Result) -> Result {
         var result = leased
@@ -18,7 +17,6 @@ struct BridgeLayer3 {
             return destination.family
         })
         for index in result.ips.indices {
-            result.ips[index].interface = 2
             guard let address = IPNetwork(result.ips[index].address) else { continue }
             if result.ips[index].gateway == nil, plan.isGateway {
                 result.ips[index].gateway = address.firstHost.description

@@ -37,7 +37,7 @@ struct BridgePlan {
         disableContainerInterface = config.disableContainerInterface ?? false
         portIsolation = config.portIsolation ?? false
         hasIPAM = conf.ipam != nil
-        records = config.records
+        records = config.records(network: conf.name)
         mtu = try BridgePlan.mtu(config.mtu)
         // Reference precedence: CNI_ARGS MAC= < args.cni.mac < runtimeConfig.mac.
         mac = try MACChoice.choose([

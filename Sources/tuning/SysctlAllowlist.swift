@@ -39,21 +39,6 @@ struct SysctlAllowlist {
     }
 }
 
-private func readTextFile(_ path: String) -> String? {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return nil }
-    defer { close(fd) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 4096)
-    while true {
-        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if n < 0, errno == EINTR { continue }
-        guard n >= 0 else { return nil }
-        if n == 0 { return String(decoding: bytes, as: UTF8.self) }
-        bytes += chunk[..<n]
-    }
-}
-
 extension Substring {
     fileprivate func trimmingWhitespace() -> String {
         String(drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())

@@ -1,0 +1,39 @@
+import Attach
+import CNIKit
+import Netlink
+
+/// ADD: under the network's lock, the bridge and the tunnel set reconciled with the peers; then the
+/// pod's port, addresses, spoof check and record, each undone if a later step fails.
+struct OverlayAdd {
+    let call: Call
+    let plan: OverlayPlan
+
+    func run() throws -> Result {
+        let pod = try PodNamespace.open(call.environment)
+        let node = try RouteSocket()
+        let peers = try plan.peers()
+        return try Rollback.run { rollback in
+            let (bridge, mtu) = try NodeBridge.withLock(plan.bridge) {
+                let underlay = try Underlay.resolve(peers: peers, configuredMTU: plan.configuredMTU, node: node)
+                _ = try NodeBridge.ensure(.init(name: plan.bridge, mtu: underlay.mtu, promiscuous: false), on: node)
+                try node.setLink(plan.bridge, LinkChange(mtu: underlay.mtu))
+                let bridge = try node.existingLink(named: plan.bridge)
+                try TunnelSet(vni: plan.vni, port: plan.port, mtu: underlay.mtu)
+                    .reconcile(bridge: bridge, peers: underlay.remotePeers, node: node)
+                return (bridge, underlay.mtu)
+            }
+            var result = try BridgedPod.connect(.init(bridge: bridge, mtu: mtu, mac: plan.mac, podUp: true),
+                                                call, node: node, pod: pod, rollback: rollback)
+            if plan.hasIPAM {
+                let leased = try BridgedPod.lease(call, rollback: rollback)
+                (result.ips, result.routes, result.dns) = (leased.ips, leased.routes, leased.dns)
+                try PodAddressing.configure(result, pod: pod, ifname: call.environment.ifname, enableDAD: plan.enableDAD)
+            }
+            if plan.macSpoofCheck || plan.ipSpoofCheck {
+                try BridgedPod.protect(result, call, ipSpoofCheck: plan.ipSpoofCheck, rollback: rollback)
+            }
+            try BridgedPod.finish(&result, call, podUp: true, records: plan.records, node: node, rollback: rollback)
+            return result
+        }
+    }
+}

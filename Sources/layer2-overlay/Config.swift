@@ -1,0 +1,36 @@
+import Attach
+import CNIKit
+
+/// The layer2-overlay config: one NAD, identical on every node.
+struct OverlayConfig: Decodable {
+    /// Required: the virtual network identifier, 1 ... 2^24-1.
+    var vni: Int?
+    /// Underlay IPs of all nodes; this node's own addresses are skipped.
+    var peers: [String]?
+    /// One IP per line (`#` comments), read on every ADD and CHECK and merged with `peers`.
+    var peersFile: String?
+    var port: Int?
+    /// 0 or absent: the underlay MTU minus the Geneve overhead.
+    var mtu: Int?
+    var bridge: String?
+    var macspoofchk: Bool?
+    var ipspoofchk: Bool?
+    var enabledad: Bool?
+    var dataDir: String?
+    var runtimeConfig: RuntimeConfig?
+    var args: Args?
+
+    struct RuntimeConfig: Decodable { var mac: String? }
+    struct Args: Decodable {
+        var cni: CNIArgs?
+        struct CNIArgs: Decodable { var mac: String? }
+    }
+
+    static let defaultPort = 6081
+    static let defaultDataDir = "/var/lib/cni/swift-cni/layer2-overlay"
+
+    /// Where the attachment records of `network` live.
+    func records(network: String) -> RecordStore<BridgedPod.Record> {
+        RecordStore(base: dataDir.flatMap { $0.isEmpty ? nil : $0 } ?? OverlayConfig.defaultDataDir, network: network)
+    }
+}

@@ -1,0 +1,13 @@
+import Attach
+import CNIKit
+
+/// DEL: the pod's port goes; the bridge and tunnels stay for the network's other pods (GC removes them
+/// with the last one).
+struct OverlayDel {
+    let call: Call
+    let config: OverlayConfig
+
+    func run() throws {
+        try BridgedPod.detach(call, records: config.records(network: call.conf.name))
+    }
+}

@@ -1,0 +1,3 @@
+import CNIKit
+
+PluginMain.exit(Overlay.self)
