@@ -40,7 +40,8 @@ PATH_ENV = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 PAIRS = int(os.environ.get("BENCH_PAIRS", "30"))
 PARALLEL_PAIRS = int(os.environ.get("BENCH_PARALLEL_PAIRS", "10"))
 WARMUP = int(os.environ.get("BENCH_WARMUP", "3"))
-SPOOF_LEVELS = [0, 100, 500]
+SPOOF_LEVELS = [int(n) for n in os.environ.get("BENCH_SPOOF_LEVELS", "0,100,500").split(",")]
+PARALLEL_SIZES = [int(n) for n in os.environ.get("BENCH_PARALLEL_SIZES", "24,96").split(",")]
 
 # ---------------------------------------------------------------------------------------------
 # Implementations, sandbox, measuring
@@ -453,71 +454,86 @@ class Bench:
     # -- scenario 4
 
     def spoof_levels(self):
-        self.log("scenario 4: spoof-check setup with 0/100/500 existing pods")
-        nodes = self.node_and_pod("s4")
-        bulk = {impl.name: self.sb.netns(f"s4{'o' if impl is OURS else 'r'}-bulk") for impl in (OURS, REF)}
-        confs = {impl.name: self.conf_l2(impl, "s4") for impl in (OURS, REF)}
-        have, rows, levels = 0, [], {}
-        bulk_seconds = {OURS.name: 0.0, REF.name: 0.0}
+        self.log(f"scenario 4: spoof-check setup with {'/'.join(map(str, SPOOF_LEVELS))} existing pods")
+        # One node per (level, implementation), filled once; then every round measures every level of both
+        # implementations back to back, so the growth ratio (level N / level 0) is also taken within a round.
+        nodes, confs, bulk_seconds = {}, {}, {OURS.name: 0.0, REF.name: 0.0}
         for level in SPOOF_LEVELS:
-            if level > have:
+            for impl in (OURS, REF):
+                tag = f"s4{'o' if impl is OURS else 'r'}{level}"
+                node, pod = self.sb.netns(f"{tag}-node"), self.sb.netns(f"{tag}-pod")
+                conf = self.conf_l2(impl, f"s4-{level}")
+                nodes[(level, impl.name)], confs[(level, impl.name)] = (node, pod), conf
+                if level == 0:
+                    continue
+                self.log(f"  filling: {level} pods of {impl.name}")
+                bulk = self.sb.netns(f"{tag}-bulk")
+                jobs = [add_job(impl, conf, container_id(), bulk, ifname=f"b{n}") for n in range(level)]
+                t0 = time.monotonic()
+                runs, _ = spawn(self.sb, node, jobs, parallel=2)
+                bulk_seconds[impl.name] += time.monotonic() - t0
+                for job, run in zip(jobs, runs):
+                    if not run.ok:  # retry once alone; a second failure is fatal
+                        [again], _ = spawn(self.sb, node, [job])
+                        must(again, f"{impl.name} background ADD ({run.stdout.strip()})")
+                        self.facts.setdefault("bulk_retries", []).append((impl.name, run.stdout.strip()[:200]))
+        samples = {key: Sample() for key in nodes}
+        self.log("  measuring")
+        for i in range(WARMUP + PAIRS):
+            for level in SPOOF_LEVELS:
                 for impl in (OURS, REF):
-                    node, _ = nodes[impl.name]
-                    jobs = [add_job(impl, confs[impl.name], container_id(), bulk[impl.name], ifname=f"b{n}")
-                            for n in range(have, level)]
-                    t0 = time.monotonic()
-                    runs, _ = spawn(self.sb, node, jobs, parallel=2)
-                    bulk_seconds[impl.name] += time.monotonic() - t0
-                    for job, run in zip(jobs, runs):
-                        if not run.ok:  # retry once alone; a second failure is fatal
-                            [again], _ = spawn(self.sb, node, [job])
-                            must(again, f"{impl.name} background ADD ({run.stdout.strip()})")
-                            self.facts.setdefault("bulk_retries", []).append((impl.name, run.stdout.strip()[:200]))
-                have = level
-            self.log(f"  level {level}")
-            o, r = self.alternate(PAIRS, self.direct_add_del(lambda impl: confs[impl.name], nodes))
-            levels[level] = (o, r)
-            rows.append((f"{level} existing pods", o, r))
-        self.facts["s4"] = levels
+                    key = (level, impl.name)
+                    conf = confs[key]
+                    add, del_ = self.direct_add_del(lambda _impl, conf=conf: conf, {impl.name: nodes[key]})(impl)
+                    if i >= WARMUP:
+                        samples[key].record(add, del_)
+        self.facts["s4"] = samples
         self.facts["s4_bulk_seconds"] = bulk_seconds
+        top = SPOOF_LEVELS[-1]
         rules = {}
         for impl in (OURS, REF):
-            node, _ = nodes[impl.name]
-            text = sh("ip", "netns", "exec", node, "nft", "list", "ruleset")
-            rules[impl.name] = (text.count("\n"), sum(1 for line in text.splitlines() if line.strip().startswith("chain ")))
-        flat = []
-        for impl, idx in ((OURS, 0), (REF, 1)):
-            base = med(levels[0][idx].add_wall)
-            top = med(levels[SPOOF_LEVELS[-1]][idx].add_wall)
-            base_del = med(levels[0][idx].del_wall)
-            top_del = med(levels[SPOOF_LEVELS[-1]][idx].del_wall)
-            flat.append(f"| {impl.name} | {base:.1f} | {med(levels[100][idx].add_wall):.1f} | {top:.1f} | {top / base:.2f} | "
-                        f"{base_del:.1f} | {med(levels[100][idx].del_wall):.1f} | {top_del:.1f} | {top_del / base_del:.2f} | "
-                        f"{rules[impl.name][0]} lines, {rules[impl.name][1]} chains |")
-            if impl is OURS:
-                self.facts["s4_growth_ours"] = (top / base, top_del / base_del)
-            else:
-                self.facts["s4_growth_ref"] = (top / base, top_del / base_del)
-        g_add, g_del = self.facts["s4_growth_ours"]
-        self.targets.append(("Spoof-check setup flat (within 20%) from 0 to 500 existing pods",
-                             f"ours: ADD median ×{g_add:.2f}, DEL ×{g_del:.2f} at 500 vs 0 (reference: ADD ×{self.facts['s4_growth_ref'][0]:.2f}, DEL ×{self.facts['s4_growth_ref'][1]:.2f})",
-                             g_add <= 1.2 and g_del <= 1.2))
-        self.sections.append("## Scenario 4: spoof-check cost with 0, 100 and 500 pods already on the node\n\n"
-                             "Scenario 1's config. The existing pods are real ADDs by the same implementation (interfaces "
-                             "`b0`…`b499` of one background pod netns, two at a time), so the node holds 100 or 500 veths on "
-                             "the bridge and each implementation's own spoof-check rules for them; then the measured pod is "
-                             f"added and deleted as in scenario 1 ({PAIRS} pairs per level after {WARMUP} warm-up pairs). "
+            text = sh("ip", "netns", "exec", nodes[(top, impl.name)][0], "nft", "list", "ruleset")
+            rules[impl.name] = (text.count("\n"), sum(1 for line in text.splitlines() if line.strip().startswith("chain ")),
+                                sum(1 for line in text.splitlines() if line.strip() and not line.strip().startswith(("chain ", "table ", "type ", "}", "policy"))))
+        growth_rows, growth = [], {}
+        for impl in (OURS, REF):
+            base = samples[(0, impl.name)]
+            cells = []
+            for metric in ("add_wall", "add_cpu", "del_wall"):
+                cells.append(" / ".join(fmt(med(getattr(samples[(lvl, impl.name)], metric))) for lvl in SPOOF_LEVELS))
+                g = ratios(getattr(samples[(top, impl.name)], metric), getattr(base, metric))
+                growth[(impl.name, metric)] = med(g)
+                cells.append(f"×{fmt(med(g), 2)}")
+            growth_rows.append(f"| {impl.name} | " + " | ".join(cells) + f" | {rules[impl.name][0]} lines, "
+                               f"{rules[impl.name][1]} chains |")
+        self.facts["s4_growth"] = growth
+        gw, gc = growth[(OURS.name, "add_wall")], growth[(OURS.name, "add_cpu")]
+        self.targets.append((f"Spoof-check setup (ADD) flat within 20% from 0 to {top} existing pods",
+                             f"ours: ADD ×{gw:.2f} wall, ×{gc:.2f} CPU at {top} vs 0 (reference: ×{growth[(REF.name, 'add_wall')]:.2f} wall, "
+                             f"×{growth[(REF.name, 'add_cpu')]:.2f} CPU); DEL: ours ×{growth[(OURS.name, 'del_wall')]:.2f}, "
+                             f"reference ×{growth[(REF.name, 'del_wall')]:.2f}",
+                             gw <= 1.2 and gc <= 1.2))
+        levels = "/".join(map(str, SPOOF_LEVELS))
+        self.sections.append(f"## Scenario 4: spoof-check cost with {levels} pods already on the node\n\n"
+                             "Scenario 1's config (`macspoofchk: true`). One node netns per level and implementation, filled "
+                             "beforehand with real ADDs by the same implementation (interfaces `b0`, `b1`, … of a background pod "
+                             "netns, two at a time), so the node holds that many veths on the bridge and that implementation's "
+                             "spoof-check rules for each. Then every round adds and deletes one more pod on every level's node, "
+                             f"ours and the reference's back to back: {PAIRS} rounds after {WARMUP} warm-up rounds. Growth "
+                             f"(×) is the per-round ratio of the {top}-pod node to the empty node, median over rounds. "
                              f"Filling took {bulk_seconds[OURS.name]:.0f} s for ours and {bulk_seconds[REF.name]:.0f} s for the reference.\n\n"
-                             "Growth (median wall ms of the measured pod's ADD and DEL; ×: 500 vs 0):\n\n"
-                             "| implementation | ADD @0 | ADD @100 | ADD @500 | ADD ×500/0 | DEL @0 | DEL @100 | DEL @500 | DEL ×500/0 | node ruleset at 500 (`nft list ruleset`) |\n"
-                             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n" + "\n".join(flat) + "\n\n"
-                             + pair_table(rows))
+                             f"| implementation | ADD wall median (ms) @{levels} | ADD wall ×{top}/0 | ADD CPU median (ms) @{levels} | "
+                             f"ADD CPU ×{top}/0 | DEL wall median (ms) @{levels} | DEL wall ×{top}/0 | `nft list ruleset` of the {top}-pod node |\n"
+                             "|---|---:|---:|---:|---:|---:|---:|---|\n" + "\n".join(growth_rows) + "\n\n"
+                             "ADD+DEL per level, ours against the reference:\n\n"
+                             + pair_table([(f"{lvl} existing pods", samples[(lvl, OURS.name)], samples[(lvl, REF.name)])
+                                           for lvl in SPOOF_LEVELS]))
 
     # -- scenario 5
 
     def parallel(self):
         self.log("scenario 5: parallel ADDs into one bridge, then parallel DELs")
-        sizes = [24, 96]
+        sizes = PARALLEL_SIZES
         nodes, pods, confs = {}, {}, {}
         for impl in (OURS, REF):
             short = "o" if impl is OURS else "r"
