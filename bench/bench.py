@@ -2,7 +2,7 @@
 """swift-cni benchmark: our plugins against the reference Go plugins, in the same run.
 
     make bench                    # builds, then: python3 bench/bench.py
-    BENCH_PAIRS=30 BENCH_PARALLEL_PAIRS=10 python3 bench/bench.py [--out bench/results.md] [--only 1,2,...]
+    BENCH_PAIRS=30 BENCH_PARALLEL_PAIRS=5 python3 bench/bench.py [--out bench/results.md] [--only 1,2,...]
 
 Every measured invocation is one plugin (or libcni runner) process started by `.build/spawn` (see
 bench/spawn.c) inside a throwaway "node" netns: wall time fork-to-reap, CPU time and peak RSS from
@@ -38,7 +38,7 @@ RUNNER = os.environ.get("CNI_RUNNER", os.path.join(ROOT, ".build/cnirunner"))
 SPAWN = os.path.join(ROOT, ".build/spawn")
 PATH_ENV = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 PAIRS = int(os.environ.get("BENCH_PAIRS", "30"))
-PARALLEL_PAIRS = int(os.environ.get("BENCH_PARALLEL_PAIRS", "10"))
+PARALLEL_PAIRS = int(os.environ.get("BENCH_PARALLEL_PAIRS", "5"))
 WARMUP = int(os.environ.get("BENCH_WARMUP", "3"))
 SPOOF_LEVELS = [int(n) for n in os.environ.get("BENCH_SPOOF_LEVELS", "0,100,500").split(",")]
 PARALLEL_SIZES = [int(n) for n in os.environ.get("BENCH_PARALLEL_SIZES", "24,96").split(",")]
@@ -770,7 +770,7 @@ class Bench:
             lines.append(f"- **Kernel work and waiting**: ADD+DEL takes {med(o.wall):.1f} ms wall but only {med(o.cpu):.1f} ms "
                          f"CPU; the reference: {med(r.wall):.1f} ms wall, {med(r.cpu):.1f} ms CPU. The gap is time the "
                          "process is not running: the kernel creating and moving the veth, device deletion waiting for "
-                         "RCU grace periods on DEL, and the run queue of a loaded machine. It is the same kernel work for "
+                         "RCU grace periods on DEL, and, on a loaded machine, the run queue and the kernel's global rtnl lock shared with every other job creating or deleting links. It is the same kernel work for "
                          "both implementations, so it bounds any wall-time ratio from below.")
         if "callgrind" in f:
             total, groups = f["callgrind"]
