@@ -3,6 +3,7 @@
 #   make install    copy the plugins into $(CNI_BIN_DIR)
 #   make test       install missing Debian packages, build, run every lane this kernel supports
 #   make demo       a short real run in throwaway network namespaces
+#   make bench      ours against the reference plugins, side by side; writes bench/results.md
 
 SWIFT        ?= swift
 CNI_BIN_DIR  ?= /opt/cni/bin
@@ -16,7 +17,7 @@ GOPATH_DIR   := $(CURDIR)/.build/gopath
 DEB_PACKAGES := pkg-config libnl-3-dev libnl-route-3-dev libmnl-dev libnftnl-dev \
                 golang-go golang-github-appc-cni-dev containernetworking-plugins iproute2 nftables iputils-ping
 
-.PHONY: build install deps runner test unit-test demo clean
+.PHONY: build install deps runner test unit-test demo bench clean
 
 build:
 	$(SWIFT) build -c release --static-swift-stdlib
@@ -53,6 +54,15 @@ test: deps build runner
 
 demo: deps build runner
 	SWIFT_CNI_BIN=$(RELEASE_DIR) CNI_RUNNER=$(RUNNER) sh scripts/demo.sh
+
+# Not part of `make test`: minutes of netns churn, and its numbers need a quiet machine to mean much.
+# BENCH_PAIRS / BENCH_PARALLEL_PAIRS / BENCH_WARMUP tune the sample sizes (see bench/bench.py).
+bench: deps build runner
+	@[ "$$(id -u)" = 0 ] || { echo "make bench creates network namespaces: run it as root"; exit 1; }
+	@command -v strace >/dev/null && command -v perf >/dev/null && command -v valgrind >/dev/null || \
+		echo "note: strace, perf (linux-perf) and valgrind make the profile section richer; missing ones are skipped"
+	$(CC) -O2 -Wall -Wextra -o .build/spawn bench/spawn.c
+	SWIFT_CNI_BIN=$(RELEASE_DIR) CNI_RUNNER=$(RUNNER) python3 bench/bench.py --out bench/results.md
 
 clean:
 	rm -rf .build
