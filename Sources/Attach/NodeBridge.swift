@@ -27,7 +27,34 @@ public enum NodeBridge {
 
     /// Creates the bridge when missing and brings it up; idempotent. A link of another kind with the
     /// same name is a config error and is left alone. Call it inside `withLock(name)`.
-    public static func ensure(_ spec: Spec, on socket: borrowing RouteSocket) throws -> Link {
+    /// A bridge this ADD created is removed again if the ADD fails and no other pod joined it meanwhile.
+    public static func ensure(_ spec: Spec, on socket: borrowing RouteSocket, rollback: Rollback) throws -> Link {
+        let created = try socket.link(named: spec.name) == nil
+        let bridge = try ensure(spec, on: socket)
+        if created {
+            let name = spec.name
+            rollback.push("remove bridge \(name), made by this ADD") {
+                try withLock(name) { try removeIfUnused(name, on: try RouteSocket()) }
+            }
+        }
+        return bridge
+    }
+
+    /// Deletes the bridge when no pod uses it: its only ports (if any) are Geneve tunnels, which go with it.
+    /// A bridge with any other port is kept. Call it inside `withLock(name)`.
+    public static func removeIfUnused(_ name: String, on socket: borrowing RouteSocket) throws {
+        guard let bridge = try socket.link(named: name), bridge.kind == "bridge" else { return }
+        let ports = try socket.links().filter { $0.masterIndex == bridge.index }
+        guard ports.allSatisfy({ $0.kind == "geneve" }) else { return }
+        for port in ports { try deleteIfPresent(port.name, socket) }
+        try deleteIfPresent(name, socket)
+    }
+
+    private static func deleteIfPresent(_ name: String, _ socket: borrowing RouteSocket) throws {
+        do { try socket.deleteLink(name) } catch where error.isNotFound { return }
+    }
+
+    private static func ensure(_ spec: Spec, on socket: borrowing RouteSocket) throws -> Link {
         if let existing = try socket.link(named: spec.name) {
             guard existing.kind == "bridge" else {
                 throw CNIError(.invalidConfig, "bridge: \"\(spec.name)\" already exists in \(socket.netnsPath) but is a \(existing.kind ?? "device without a kind"), not a bridge; choose another \"bridge\" name")

@@ -12,7 +12,8 @@ struct BridgeAdd {
         let node = try RouteSocket()
         return try Rollback.run { rollback in
             let bridge = try NodeBridge.withLock(plan.bridge) {
-                try NodeBridge.ensure(.init(name: plan.bridge, mtu: plan.mtu, promiscuous: plan.promiscuous), on: node)
+                try NodeBridge.ensure(.init(name: plan.bridge, mtu: plan.mtu, promiscuous: plan.promiscuous), on: node,
+                                     rollback: rollback)
             }
             let port = BridgedPod.Port(bridge: bridge, mtu: plan.mtu, mac: plan.mac, podUp: !plan.disableContainerInterface,
                                        hairpin: plan.hairpin, isolated: plan.portIsolation)

@@ -15,7 +15,8 @@ struct OverlayAdd {
         return try Rollback.run { rollback in
             let (bridge, mtu) = try NodeBridge.withLock(plan.bridge) {
                 let underlay = try Underlay.resolve(peers: peers, configuredMTU: plan.configuredMTU, node: node)
-                _ = try NodeBridge.ensure(.init(name: plan.bridge, mtu: underlay.mtu, promiscuous: false), on: node)
+                _ = try NodeBridge.ensure(.init(name: plan.bridge, mtu: underlay.mtu, promiscuous: false), on: node,
+                                          rollback: rollback)
                 try node.setLink(plan.bridge, LinkChange(mtu: underlay.mtu))
                 let bridge = try node.existingLink(named: plan.bridge)
                 try TunnelSet(vni: plan.vni, port: plan.port, mtu: underlay.mtu)
