@@ -12,7 +12,9 @@ public final class Rollback {
     public static func run<R>(_ body: (Rollback) throws -> R) throws -> R {
         let rollback = Rollback()
         do {
-            return try body(rollback)
+            let result = try body(rollback)
+            TestCrash.point(rollback.steps.count + 1, "the whole ADD, before its result is printed")
+            return result
         } catch {
             throw rollback.unwind(after: error)
         }
@@ -21,6 +23,7 @@ public final class Rollback {
     /// Records how to undo the step just done; `what` names it for messages.
     public func push(_ what: String, _ undo: @escaping () throws -> Void) {
         steps.append((what, undo))
+        TestCrash.point(steps.count, what)
     }
 
     /// Undoes every step, newest first. A step that cannot be undone is named in the error's details,
