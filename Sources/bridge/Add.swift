@@ -2,7 +2,8 @@ import Attach
 import CNIKit
 import Netlink
 
-/// ADD: bridge, veth, port flags, addresses, record — each step undone if a later one fails.
+/// ADD: record, bridge, veth, port flags, addresses — each step undone if a later one fails. The record is
+/// written first so that GC finds an ADD that died halfway (SIGKILL, OOM, node reboot).
 struct BridgeAdd {
     let call: Call
     let plan: BridgePlan
@@ -14,6 +15,10 @@ struct BridgeAdd {
         let hostName = HostVethName.derive(containerID: environment.containerID, ifname: environment.ifname)
 
         return try Rollback.run { rollback in
+            // The record comes first: an ADD killed at any later step leaves something GC can find.
+            var record = AttachmentRecord(containerID: environment.containerID, ifname: environment.ifname,
+                                          bridge: plan.bridge, hostVeth: hostName, addresses: [])
+            try write(record, rollback: rollback)
             let bridge = try ensureBridge(node)
             let veth = try PodVeth.create(
                 .init(hostName: hostName, ifname: environment.ifname, mtu: plan.mtu, mac: plan.mac,
@@ -43,9 +48,8 @@ struct BridgeAdd {
             if !plan.disableContainerInterface {
                 try node.waitForForwarding(hostName, timeoutMilliseconds: 5000)
             }
-            try record(AttachmentRecord(containerID: environment.containerID, ifname: environment.ifname,
-                                        bridge: plan.bridge, hostVeth: hostName, addresses: result.ips.map(\.address)),
-                       rollback: rollback)
+            record.addresses = result.ips.map(\.address)
+            try write(record, rollback: nil)
             // MACs can change as ports join and addresses are set: report the ones in place now.
             result.interfaces[0].mac = try node.existingLink(named: plan.bridge).mac?.description ?? ""
             result.interfaces[1].mac = try node.existingLink(named: hostName).mac?.description ?? ""
@@ -67,10 +71,11 @@ struct BridgeAdd {
         }
     }
 
-    private func record(_ record: AttachmentRecord, rollback: Rollback) throws {
+    /// Writes (or rewrites) the record; the first write pushes its removal.
+    private func write(_ record: AttachmentRecord, rollback: Rollback?) throws {
         let store = StateStore(directory: plan.dataDir)
         let name = AttachmentRecord.fileName(containerID: record.containerID, ifname: record.ifname)
         try store.write(name: name, bytes: try record.encoded())
-        rollback.push("remove record \(plan.dataDir)/\(name)") { try store.remove(name: name) }
+        rollback?.push("remove record \(plan.dataDir)/\(name)") { try store.remove(name: name) }
     }
 }

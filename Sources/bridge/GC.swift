@@ -3,7 +3,7 @@ import CNIKit
 import Netlink
 
 /// GC: every attachment this plugin recorded that the runtime no longer lists as valid loses its
-/// host veth, its spoof-check rules and its record. IPAM leases are the IPAM plugin's to collect.
+/// IPAM lease (an IPAM DEL for that attachment), its host veth, its spoof-check rules and its record.
 struct BridgeGC {
     let call: Call
     let config: BridgeConfig
@@ -14,6 +14,7 @@ struct BridgeGC {
         let node = try RouteSocket()
         for name in try store.names() where name.hasSuffix(".json") && !valid.contains(name) {
             guard let bytes = try store.read(name: name), let record = AttachmentRecord.decode(bytes) else { continue }
+            if call.conf.ipam != nil { try IPAM.release(call, containerID: record.containerID, ifname: record.ifname) }
             try PodVeth.deleteIfPresent(record.hostVeth, in: node)
             try SpoofCheck.remove(hostVeth: record.hostVeth, on: try NftSocket())
             try store.remove(name: name)
