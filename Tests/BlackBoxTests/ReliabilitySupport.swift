@@ -196,13 +196,25 @@ struct WorldSnapshot: Equatable, CustomStringConvertible {
         return "now there: \(added)\ngone: \(removed)"
     }
 
-    static let sysctls = ["net.ipv4.ip_forward", "net.ipv4.conf.all.arp_filter", "net.ipv4.conf.all.arp_ignore"]
+    static let sysctls = ["net.ipv4.ip_forward"]
+
+    /// One shell per netns (the suites take many snapshots): links, addresses, per-interface
+    /// arp_filter/arp_ignore (incl. all and default), `sysctls`, the nftables ruleset; `@@` between them.
+    static let script = """
+        ip -d -j link show; echo @@; ip -j addr show; echo @@
+        for d in /proc/sys/net/ipv4/conf/*; do echo "conf.${d##*/}.arp_filter,arp_ignore=$(cat $d/arp_filter),$(cat $d/arp_ignore)"; done
+        echo @@
+        for k in \(sysctls.joined(separator: " ")); do echo "$k=$(cat /proc/sys/$(echo $k | tr . /))"; done
+        echo @@; nft list ruleset
+        """
 
     static func take(_ sandbox: Sandbox, pods: [String]) throws -> WorldSnapshot {
         var lines: [String] = []
         for netns in [sandbox.node] + pods {
             let label = netns == sandbox.node ? "node" : "pod \(netns)"
-            for link in try NetState(netns: netns).links() {
+            let parts = try Shell.must(["ip", "netns", "exec", netns, "sh", "-c", script]).stdout.components(separatedBy: "@@\n")
+            guard parts.count == 5 else { throw HarnessError("snapshot of \(netns): unexpected output \(parts)") }
+            for link in JSON.parse(parts[0]) as? [[String: Any]] ?? [] {
                 let name = link["ifname"] as? String ?? "?"
                 let kind = (link["linkinfo"] as? [String: Any])?["info_kind"] as? String ?? "-"
                 let flags = (link["flags"] as? [String] ?? []).filter { !["LOWER_UP", "NO-CARRIER", "M-DOWN"].contains($0) }
@@ -210,24 +222,16 @@ struct WorldSnapshot: Equatable, CustomStringConvertible {
                     + "flags=\(flags.sorted().joined(separator: ",")) master=\(link["master"] as? String ?? "-") "
                     + "txqlen=\(link["txqlen"] as? Int ?? -1) promiscuity=\(link["promiscuity"] as? Int ?? 0) "
                     + "allmulti=\(link["allmulti"] as? Int ?? 0)")
-                if kind == "veth" || kind == "macvtap" || name == "lo" {
-                    let ifSysctl = try Shell.run(["ip", "netns", "exec", netns, "cat",
-                                                  "/proc/sys/net/ipv4/conf/\(name)/arp_filter",
-                                                  "/proc/sys/net/ipv4/conf/\(name)/arp_ignore"])
-                    lines.append("\(label) sysctl conf.\(name).arp_filter,arp_ignore=\(ifSysctl.stdout.split(separator: "\n").joined(separator: ","))")
-                }
             }
-            for entry in try NetState(netns: netns).addresses() {
+            for entry in JSON.parse(parts[1]) as? [[String: Any]] ?? [] {
                 let dev = entry["ifname"] as? String ?? "?"
                 for info in entry["addr_info"] as? [[String: Any]] ?? [] where info["scope"] as? String == "global" {
                     lines.append("\(label) address \(dev) \(info["local"] as? String ?? "?")/\(info["prefixlen"] as? Int ?? 0)")
                 }
             }
-            for key in sysctls {
-                lines.append("\(label) sysctl \(key)=\(try NetState(netns: netns).sysctl(key))")
+            for (part, what) in zip(parts[2...4], ["sysctl", "sysctl", "nft"]) {
+                lines += part.split(separator: "\n").map { "\(label) \(what) \($0.trimmingCharacters(in: .whitespaces))" }
             }
-            let ruleset = try Shell.must(["ip", "netns", "exec", netns, "nft", "list", "ruleset"]).stdout
-            lines += ruleset.split(separator: "\n").map { "\(label) nft \($0.trimmingCharacters(in: .whitespaces))" }
         }
         lines += files(under: sandbox.dir, skipping: ["net.d", "cache"]).map { "file \($0)" }
         return WorldSnapshot(lines: lines.sorted())
