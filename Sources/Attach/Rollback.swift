@@ -3,6 +3,7 @@ import CNIKit
 /// The undo stack of an ADD: each step that changes the system pushes how to take it back; when a
 /// later step fails, the steps already done are undone in reverse order and the failure is rethrown.
 /// Nothing is undone when the body returns normally.
+/// Every step pushed is also a crash point of the test-only fault hook (`TestCrash`, `SWIFT_CNI_TEST_CRASH_AT`).
 public final class Rollback {
     private var steps: [(what: String, undo: () throws -> Void)] = []
 
