@@ -36,10 +36,15 @@ public enum BridgedPod {
 
     /// The veth from the pod into the bridge, with its port flags. Returns a result holding the three
     /// interfaces: bridge, node end, pod end (with `sandbox`); IPs will point at index 2.
+    /// The attachment's record is written first, so GC finds an ADD that died at any later step
+    /// (SIGKILL, OOM, a node reboot); `finish` completes it.
     public static func connect(_ port: Port, _ call: Call, node: borrowing RouteSocket, pod: borrowing NetNS,
-                               rollback: Rollback) throws -> Result {
+                               records: RecordStore<Record>, rollback: Rollback) throws -> Result {
         let environment = call.environment
         let hostName = HostVethName.derive(containerID: environment.containerID, ifname: environment.ifname)
+        try records.save(Record(containerID: environment.containerID, ifname: environment.ifname,
+                                bridge: port.bridge.name, hostVeth: hostName, addresses: []),
+                         containerID: environment.containerID, ifname: environment.ifname, rollback: rollback)
         let veth = try PodVeth.create(
             .init(hostName: hostName, ifname: environment.ifname, mtu: port.mtu, mac: port.mac,
                   bridgeIndex: port.bridge.index, podUp: port.podUp),
@@ -78,16 +83,16 @@ public enum BridgedPod {
         rollback.push("remove the spoof check of \(hostVeth)") { try SpoofCheck.remove(hostVeth: hostVeth, on: try NftSocket()) }
     }
 
-    /// Waits until the port forwards (when the pod end is up), writes the record and reports the MACs
-    /// in place now (a bridge takes a port's MAC when its first port joins).
+    /// Waits until the port forwards (when the pod end is up), completes the record with the addresses
+    /// and reports the MACs in place now (a bridge takes a port's MAC when its first port joins).
     public static func finish(_ result: inout Result, _ call: Call, podUp: Bool, records: RecordStore<Record>,
-                              node: borrowing RouteSocket, rollback: Rollback) throws {
+                              node: borrowing RouteSocket) throws {
         let environment = call.environment
         let (bridge, hostVeth) = (result.interfaces[0].name, result.interfaces[1].name)
         if podUp { try node.waitForForwarding(hostVeth, timeoutMilliseconds: 5000) }
         try records.save(Record(containerID: environment.containerID, ifname: environment.ifname, bridge: bridge,
                                 hostVeth: hostVeth, addresses: result.ips.map(\.address)),
-                         containerID: environment.containerID, ifname: environment.ifname, rollback: rollback)
+                         containerID: environment.containerID, ifname: environment.ifname)
         result.interfaces[0].mac = try node.existingLink(named: bridge).mac?.description ?? ""
         result.interfaces[1].mac = try node.existingLink(named: hostVeth).mac?.description ?? ""
         if let dns = call.conf.dns, !dns.isEmpty { result.dns = dns }
@@ -114,12 +119,14 @@ public enum BridgedPod {
         try records.remove(containerID: environment.containerID, ifname: environment.ifname)
     }
 
-    /// GC: the ports of attachments the runtime no longer lists lose their veth, rules and record;
-    /// `alsoRemove` takes away what the plugin itself added for one (before its record goes).
+    /// GC: the attachments the runtime no longer lists lose their IPAM lease (an IPAM DEL for each),
+    /// veth, rules and record; `alsoRemove` takes away what the plugin itself added for one (before its
+    /// record goes).
     public static func collect(_ call: Call, records: RecordStore<Record>,
                                alsoRemove: (Record) throws -> Void = { _ in }) throws {
         let node = try RouteSocket()
         for (file, record) in try records.stale(keeping: call.conf.validAttachments ?? []) {
+            if call.conf.ipam != nil { try IPAM.release(call, containerID: record.containerID, ifname: record.ifname) }
             try PodVeth.deleteIfPresent(record.hostVeth, in: node)
             try SpoofCheck.remove(hostVeth: record.hostVeth, on: try NftSocket())
             try alsoRemove(record)

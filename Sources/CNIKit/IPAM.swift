@@ -53,6 +53,37 @@ public enum IPAM {
         }
     }
 
+    /// GC: releases the lease of one stale attachment with an IPAM DEL for it (no CNI_NETNS: the pod may
+    /// be gone). GC configs are 1.1.0, which IPAM plugins before it refuse: DEL has no result, so the
+    /// config goes in the newest version the delegate speaks.
+    public static func release(_ call: Call, containerID: String, ifname: String) throws(CNIError) {
+        var environment = call.environment
+        environment.command = .del
+        environment.containerID = containerID
+        environment.ifname = ifname
+        environment.netns = nil
+        environment.variables["CNI_CONTAINERID"] = containerID
+        environment.variables["CNI_IFNAME"] = ifname
+        environment.variables.removeValue(forKey: "CNI_NETNS")
+        let stdin = try delegateStdin(call)
+        try del(Call(environment: environment, stdin: stdin, conf: call.conf, log: call.log))
+    }
+
+    /// The config with `cniVersion` lowered to the delegate's newest when it does not speak the config's.
+    private static func delegateStdin(_ call: Call) throws(CNIError) -> [UInt8] {
+        guard let type = call.conf.ipam?.type, let executable = find(type, in: call.environment.path) else { return call.stdin }
+        var variables = call.environment.variables
+        variables["CNI_COMMAND"] = Command.version.rawValue
+        let version = try Exec.run(executable, environment: variables, stdin: Array(#"{"cniVersion":"0.1.0"}"#.utf8))
+        let supported = (try? JSONValue.parse(version.stdout))?["supportedVersions"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        guard !supported.contains(call.conf.cniVersion),
+              let newest = supported.filter({ CNIVersion.isAtLeast(call.conf.cniVersion, $0) })
+                  .max(by: { !CNIVersion.isAtLeast($0, $1) }),
+              case .object(var members) = try JSONValue.parse(call.stdin) else { return call.stdin }
+        members["cniVersion"] = .string(newest)
+        return Array(JSONValue.object(members).serialized().utf8)
+    }
+
     /// Releases after a failed ADD: runs DEL and logs, never throws, so the ADD's own error is reported.
     public static func undoAdd(_ call: Call) {
         do {

@@ -61,6 +61,12 @@ public struct NetConf: Decodable, Equatable, Sendable {
         runtimeConfig = reader.value("runtimeConfig")
         args = reader.value("args")
         if let prev = reader.value("prevResult") {
+            // The runtime converts prevResult to the config's version; one that says otherwise has another shape.
+            if let version = try JSONReader(prev, path: "prevResult").string("cniVersion"), !version.isEmpty,
+               version != cniVersion {
+                throw CNIError(.invalidConfig, "prevResult.cniVersion \"\(version)\" differs from the config's cniVersion \"\(cniVersion)\": "
+                    + "the runtime must pass the previous result in the config's version")
+            }
             prevResult = try Result.decode(prev, version: cniVersion, path: "prevResult")
         }
         logFile = try reader.string("logFile")

@@ -17,7 +17,7 @@ struct BridgeAdd {
             }
             let port = BridgedPod.Port(bridge: bridge, mtu: plan.mtu, mac: plan.mac, podUp: !plan.disableContainerInterface,
                                        hairpin: plan.hairpin, isolated: plan.portIsolation)
-            var result = try BridgedPod.connect(port, call, node: node, pod: pod, rollback: rollback)
+            var result = try BridgedPod.connect(port, call, node: node, pod: pod, records: plan.records, rollback: rollback)
             if plan.hasIPAM {
                 let layer3 = BridgeLayer3(call: call, plan: plan)
                 let leased = layer3.withGateways(try BridgedPod.lease(call, rollback: rollback))
@@ -29,8 +29,7 @@ struct BridgeAdd {
             if plan.macSpoofCheck || plan.ipSpoofCheck {
                 try BridgedPod.protect(result, call, ipSpoofCheck: plan.ipSpoofCheck, rollback: rollback)
             }
-            try BridgedPod.finish(&result, call, podUp: !plan.disableContainerInterface, records: plan.records,
-                                  node: node, rollback: rollback)
+            try BridgedPod.finish(&result, call, podUp: !plan.disableContainerInterface, records: plan.records, node: node)
             return result
         }
     }

@@ -24,7 +24,7 @@ struct OverlayAdd {
                 return (bridge, underlay.mtu)
             }
             var result = try BridgedPod.connect(.init(bridge: bridge, mtu: mtu, mac: plan.mac, podUp: true),
-                                                call, node: node, pod: pod, rollback: rollback)
+                                                call, node: node, pod: pod, records: plan.records, rollback: rollback)
             if plan.hasIPAM {
                 let leased = try BridgedPod.lease(call, rollback: rollback)
                 (result.ips, result.routes, result.dns) = (leased.ips, leased.routes, leased.dns)
@@ -33,7 +33,7 @@ struct OverlayAdd {
             if plan.macSpoofCheck || plan.ipSpoofCheck {
                 try BridgedPod.protect(result, call, ipSpoofCheck: plan.ipSpoofCheck, rollback: rollback)
             }
-            try BridgedPod.finish(&result, call, podUp: true, records: plan.records, node: node, rollback: rollback)
+            try BridgedPod.finish(&result, call, podUp: true, records: plan.records, node: node)
             return result
         }
     }

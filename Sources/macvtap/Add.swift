@@ -2,8 +2,8 @@ import Attach
 import CNIKit
 import Netlink
 
-/// ADD: find (device-plugin flow) or create (standalone flow) the macvtap on the node, move it into the
-/// pod, configure it, chown its tap device and record the attachment — each step undone if a later one
+/// ADD: record the attachment, find (device-plugin flow) or create (standalone flow) the macvtap on the
+/// node, move it into the pod, configure it and chown its tap device — each step undone if a later one
 /// fails: a macvtap we created is deleted, a device plugin's is given back to the node under its name.
 struct MacvtapAdd {
     let call: Call
@@ -21,9 +21,13 @@ struct MacvtapAdd {
         return try Rollback.run { rollback in
             var record = AttachmentRecord(containerID: environment.containerID, ifname: environment.ifname,
                                           netns: podPath, devicePlugin: false, nodeName: "")
+            // The record is written before anything changes: an ADD killed at any later step leaves
+            // something GC can find (and, device-plugin flow, the values to give the macvtap back with).
             switch plan.source {
             case .standalone(let master):
-                record.nodeName = try create(on: master, node: node, rollback: rollback)
+                record.nodeName = NodeName.standalone(containerID: environment.containerID, ifname: environment.ifname)
+                try write(record, rollback: rollback)
+                try create(record.nodeName, on: master, node: node, rollback: rollback)
             case .devicePlugin(let deviceID):
                 let device = try devicePluginMacvtap(deviceID, node: node)
                 record.devicePlugin = true
@@ -31,12 +35,12 @@ struct MacvtapAdd {
                 record.originalMAC = device.mac?.description
                 record.originalMTU = device.mtu
                 record.originalPromiscuous = device.isPromiscuous
+                try write(record, rollback: rollback)
             }
             pushTakeBack(record, rollback: rollback)
             let link = try Handover.moveIn(record.nodeName, node: node, pod: pod, .init(
                 ifname: environment.ifname, mtu: plan.mtu, mac: plan.mac, promiscuous: plan.promiscuous))
             try TapDevice.chown(ifindex: link.index, owner: plan.owner, group: plan.group)
-            try write(record, rollback: rollback)
             let result = Result(cniVersion: call.conf.cniVersion, interfaces: [
                 .init(name: link.name, mac: link.mac?.description ?? "", mtu: Int(link.mtu), sandbox: podPath),
             ])
@@ -46,22 +50,19 @@ struct MacvtapAdd {
         }
     }
 
-    /// Standalone: a new macvtap on `master` under the attachment's temporary name (a leftover of an
-    /// earlier ADD of the same attachment is replaced). The master's txqueuelen is copied, as
+    /// Standalone: a new macvtap on `master` under the attachment's temporary name `name` (a leftover of
+    /// an earlier ADD of the same attachment is replaced). The master's txqueuelen is copied, as
     /// macvtap-cni does (a macvtap without one misbehaves).
-    private func create(on master: String, node: borrowing RouteSocket, rollback: Rollback) throws -> String {
+    private func create(_ name: String, on master: String, node: borrowing RouteSocket, rollback: Rollback) throws {
         guard let lower = try node.link(named: master) else {
             throw CNIError(.invalidConfig, "master: \"\(master)\" does not exist in the node's network namespace; name an existing node NIC")
         }
-        let environment = call.environment
-        let name = NodeName.standalone(containerID: environment.containerID, ifname: environment.ifname)
         if try node.link(named: name)?.kind == "macvtap" { try Handover.deleteIfPresent(name, in: node) }
         try node.addMacvtap(MacvtapSpec(name: name, lowerIndex: lower.index, mode: plan.mode ?? .bridge,
                                         txQueueLength: lower.txQueueLength > 0 ? lower.txQueueLength : nil))
         rollback.push("delete macvtap \(name) in the node") {
             try Handover.deleteIfPresent(name, in: try RouteSocket())
         }
-        return name
     }
 
     /// Device-plugin flow: the macvtap the device plugin made for `deviceID`, by its hashed name or by the

@@ -1,6 +1,7 @@
 import CNIKit
 import FoundationEssentials
 import Netlink
+internal import Glibc
 
 /// The pod interface's values from before tuning changed them, saved in `dataDir` so DEL can put them
 /// back. The file name and the first five keys are the reference plugin's, so a pod added by the
@@ -17,13 +18,17 @@ struct Backup: Codable, Equatable {
     /// The attachment this belongs to, for GC (the reference's files lack it).
     var containerID: String?
     var ifname: String?
+    /// The pod's netns (CNI_NETNS) and its identity (device:inode), so GC can restore a pod that still
+    /// exists — and only that one, should the path name another namespace by then (ours).
+    var netns: String?
+    var netnsID: String?
 
     static func fileName(containerID: String, ifname: String) -> String { "\(containerID)_\(ifname).json" }
 
     /// The current values of everything `plan` will change. Values already saved by an earlier ADD of
     /// the same attachment win: they are the true originals.
     init(capturing link: Link, sysctls: [String: String], for plan: TuningPlan, keeping earlier: Backup?,
-         containerID: String, ifname: String) {
+         containerID: String, ifname: String, netns: String) {
         mac = earlier?.mac ?? (plan.mac != nil ? link.mac?.description : nil)
         promisc = earlier?.promisc ?? (plan.promiscuous ? link.isPromiscuous : nil)
         mtu = earlier?.mtu ?? (plan.mtu != nil ? Int(link.mtu) : nil)
@@ -33,6 +38,15 @@ struct Backup: Codable, Equatable {
         sysctl = saved.isEmpty ? nil : saved
         self.containerID = containerID
         self.ifname = ifname
+        self.netns = netns
+        netnsID = Backup.namespaceID(netns)
+    }
+
+    /// "device:inode" of the namespace file at `path`; nil when there is none.
+    static func namespaceID(_ path: String) -> String? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return "\(info.st_dev):\(info.st_ino)"
     }
 
     /// The change that puts the saved link values back.

@@ -48,6 +48,8 @@ import Testing
         (#"{"cniVersion":"1.0.0","name":"n","type":"t","ipam":{"type":5}}"#, "ipam.type must be a string"),
         (#"{"cniVersion":"1.0.0","name":"bad name","type":"t"}"#, "name \"bad name\" has invalid characters"),
         (#"{"cniVersion":"1.0.0","name":"n","type":"t","prevResult":{"ips":[{"address":"x"}]}}"#, "prevResult.ips[0].address"),
+        (#"{"cniVersion":"1.0.0","name":"n","type":"t","prevResult":{"cniVersion":"0.2.0","ip4":{"ip":"10.1.2.3/24"}}}"#,
+         "prevResult.cniVersion \"0.2.0\" differs"),
         ("[]", "the input must be an object"),
     ])
     func badConfigIsCode7NamingTheKey(text: String, message: String) {

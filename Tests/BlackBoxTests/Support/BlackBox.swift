@@ -14,6 +14,7 @@ import Testing
 /// - `BLACKBOX_IMPLS`: `reference`, `ours` or `reference,ours` (default): which plugins to drive.
 /// - `SWIFT_CNI_BIN`: directory of our plugin binaries (default `.build/release`).
 /// - `CNI_RUNNER`: the libcni runner (default `.build/cnirunner`).
+/// - `RELIABILITY_ROUNDS`: rounds of the Reliability concurrency test (default 3; the issue asks for 20 by hand).
 /// A missing binary is a failure that says to run `make test`; non-root is a failure too.
 ///
 /// Every test runs the plugins inside a throwaway "node" netns, with pods in other throwaway netns,

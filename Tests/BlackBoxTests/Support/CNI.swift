@@ -97,11 +97,11 @@ struct CNI {
         return CNIOutput(output: try Shell.run(nodeExec([plugin]), environment: env, stdin: stdin))
     }
 
-    private var baseEnv: [String: String] {
+    var baseEnv: [String: String] {
         ["NETCONFPATH": sandbox.confDir.path, "CNI_PATH": cniPath, "CNI_CACHE_DIR": sandbox.cacheDir.path]
     }
 
-    private func nodeExec(_ command: [String]) -> [String] { ["ip", "netns", "exec", sandbox.node] + command }
+    func nodeExec(_ command: [String]) -> [String] { ["ip", "netns", "exec", sandbox.node] + command }
 
     private func run(_ command: String, network: String, netns: String, ifname: String, pod: PodIdentity?,
                      cniArgs: String?, capArgs: [String: Any]?) throws -> CNIOutput {

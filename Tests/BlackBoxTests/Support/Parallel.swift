@@ -63,3 +63,10 @@ extension CNI {
         return try Shell.runAll(invocations).map(CNIOutput.init(output:))
     }
 }
+
+extension CNI {
+    /// The runner's argv and environment for a GC keeping `attachments` (for `Shell.runAll`).
+    func gcInvocation(network: String, keeping attachments: [Attachment]) -> (argv: [String], env: [String: String]) {
+        (nodeExec([Environment.runner, "gc", network] + attachments.map { "\($0.pod.containerID)/\($0.ifname)" }), baseEnv)
+    }
+}
