@@ -68,7 +68,7 @@ deps:
 # The cnitool-compatible runner, built offline against Debian's libcni (GOPATH mode).
 runner: deps
 	mkdir -p $(GOPATH_DIR)
-	GO111MODULE=off GOPATH=$(GOPATH_DIR):/usr/share/gocode GOCACHE=$(CURDIR)/.build/gocache \
+	GO111MODULE=off GOPATH=$(GOPATH_DIR):/usr/share/gocode GOCACHE=$(SCRATCH)/gocache \
 		go build -o $(RUNNER) ./Tests/cnirunner
 
 # Unit tests only: no root, no namespaces.
