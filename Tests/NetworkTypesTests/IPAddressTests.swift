@@ -74,3 +74,13 @@ import NetworkTypes
         #expect(IPNetwork(network)?.firstHost.description == host)
     }
 }
+
+/// Found by Fuzz/ (networktypes, regression input Fuzz/corpus/networktypes/regression-ipaddress-nul-truncation):
+/// inet_pton reads a C string, so text with a NUL parsed as whatever came before it.
+@Suite struct EmbeddedNULTests {
+    @Test(arguments: ["fd04::\0\0\0\u{0B}'", "10.1.1.2\0junk", "10.1.1.2\0", "\010.1.1.2"])
+    func anAddressWithANULIsRefused(text: String) {
+        #expect(IPAddress(text) == nil)
+        #expect(IPNetwork("\(text)/24") == nil)
+    }
+}
