@@ -8,7 +8,7 @@ set -eu
 dir=$1
 seconds=$2
 shift 2
-targets=${*:-config cniargs result pluginmain networktypes}
+targets=${*:-config cniargs result pluginmain networktypes sysctl}
 here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$dir/artifacts"
 # libFuzzer reports the crash; Swift's own backtracer would only slow it down.
