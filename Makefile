@@ -94,7 +94,7 @@ fuzz-build:
 
 # A few seconds per target over the committed corpus (the regression inputs) and fresh mutations.
 fuzz-smoke: fuzz-build
-	sh Fuzz/run.sh $(SCRATCH)/fuzz 6
+	sh Fuzz/run.sh $(SCRATCH)/fuzz 5
 
 fuzz: fuzz-build
 	sh Fuzz/run.sh $(SCRATCH)/fuzz $(FUZZ_SECONDS)
