@@ -15,5 +15,29 @@ for binary in "$@"; do
         status=1
     fi
 done
-[ $status = 0 ] && echo "check-static: $# binaries need only glibc and the C/C++ runtime"
+[ $status = 0 ] || exit $status
+echo "check-static: $# binaries need only glibc and the C/C++ runtime"
+
+# As root: run each plugin's VERSION in a chroot holding nothing but the plugin and those libraries,
+# as Multus does when it execs plugins chrooted into a host root that may lack libnl and friends.
+[ "$(id -u)" = 0 ] || exit 0
+chroot=$(command -v chroot)
+root=$(mktemp -d)
+trap 'rm -rf "$root"' EXIT
+for binary in "$@"; do
+    cp "$binary" "$root/"
+    for lib in $(ldd "$binary" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}'); do
+        mkdir -p "$root$(dirname "$lib")"
+        cp -L "$lib" "$root$lib"
+    done
+done
+for binary in "$@"; do
+    name=$(basename "$binary")
+    out=$(env -i CNI_COMMAND=VERSION "$chroot" "$root" "/$name" < /dev/null 2>&1) || true
+    case $out in
+    *supportedVersions*) ;;
+    *) echo "check-static: $name does not run in a chroot with only glibc and the C++ runtime: $out" >&2; status=1 ;;
+    esac
+done
+[ $status = 0 ] && echo "check-static: $# binaries answer VERSION in a chroot holding only them and $(find "$root" -name '*.so*' | wc -l) runtime libraries"
 exit $status
