@@ -1,26 +1,58 @@
 # swift-cni — build, install, test.
-#   make build      release binaries (static Swift runtime) in .build/release
+#   make build      release binaries in .build/release: Swift runtime, libnl, libnftnl and libmnl linked in
 #   make install    copy the plugins into $(CNI_BIN_DIR)
 #   make test       install missing Debian packages, build, run every lane this kernel supports
 #   make demo       a short real run in throwaway network namespaces
 #   make bench      ours against the reference plugins, side by side; writes bench/results.md
+#   make fuzz       the libFuzzer targets for FUZZ_SECONDS each (make fuzz-smoke: a few seconds, part of make test)
 
 SWIFT        ?= swift
+CC           ?= cc
 CNI_BIN_DIR  ?= /opt/cni/bin
-PLUGINS      := tuning bridge macvtap
-RELEASE_DIR  := $(CURDIR)/.build/release
-RUNNER       := $(CURDIR)/.build/cnirunner
-GOPATH_DIR   := $(CURDIR)/.build/gopath
+PLUGINS      := tuning bridge macvtap layer2-overlay
+# SwiftPM's scratch path; everything built (static archives, runner, fuzzers) lives under it.
+SCRATCH      ?= $(CURDIR)/.build
+RELEASE_DIR  := $(SCRATCH)/release
+RUNNER       := $(SCRATCH)/cnirunner
+GOPATH_DIR   := $(SCRATCH)/gopath
+# Only static archives. The release build reads CNetlink's pkg-config file from here, which puts this
+# directory first on the linker's search path, so `-lnl-3` and friends resolve to the archives and the
+# plugins need nothing at run time beyond glibc and the C++ runtime (see README).
+STATIC_LIBS  := $(SCRATCH)/static-libs
+STATIC_ARCHIVES := libnl-3.a libnl-route-3.a libnftnl.a
 
 # What the build and the test lanes need from Debian: C libraries, the libcni runner's Go toolchain and
 # libcni, the reference plugins for side-by-side tests, and the tools the tests read state with.
-DEB_PACKAGES := pkg-config libnl-3-dev libnl-route-3-dev libmnl-dev libnftnl-dev \
+DEB_PACKAGES := pkg-config gcc binutils libnl-3-dev libnl-route-3-dev libmnl-dev libnftnl-dev \
                 golang-go golang-github-appc-cni-dev containernetworking-plugins iproute2 nftables iputils-ping
 
-.PHONY: build install deps runner test unit-test demo bench clean
+.PHONY: build install deps static-libs check-static runner test unit-test demo bench fuzz fuzz-smoke fuzz-build clean
 
-build:
-	$(SWIFT) build -c release --static-swift-stdlib
+build: deps static-libs
+	PKG_CONFIG_PATH=$(STATIC_LIBS)/pkgconfig $(SWIFT) build -c release --static-swift-stdlib --scratch-path $(SCRATCH)
+	@sh scripts/check-static.sh $(addprefix $(RELEASE_DIR)/,$(PLUGINS))
+
+# Debian's static libnl and libnftnl archives, linked in by name, libmnl.a built from
+# StaticLibs/mnl.c (Debian ships no libmnl.a), and a libnl-route-3.0.pc naming this directory.
+# Rebuilt only when the source or this Makefile changes.
+static-libs: $(STATIC_LIBS)/libmnl.a
+
+$(STATIC_LIBS)/libmnl.a: StaticLibs/mnl.c Makefile
+	@mkdir -p $(STATIC_LIBS)/pkgconfig
+	@printf 'Name: libnl-route\nDescription: libnl-route-3 and libnl-3, static (swift-cni)\nVersion: %s\nLibs: -L%s -lnl-route-3 -lnl-3\nCflags: %s\n' \
+		"$$(pkg-config --modversion libnl-route-3.0)" "$(STATIC_LIBS)" "$$(pkg-config --cflags libnl-route-3.0)" \
+		> $(STATIC_LIBS)/pkgconfig/libnl-route-3.0.pc
+	@for a in $(STATIC_ARCHIVES); do \
+		path=$$($(CC) -print-file-name=$$a); \
+		[ -f "$$path" ] || { echo "$$a not found: make deps installs libnl-3-dev, libnl-route-3-dev, libnftnl-dev"; exit 1; }; \
+		ln -sf "$$path" $(STATIC_LIBS)/$$a; \
+	done
+	$(CC) -c -O2 -fPIC -Wall -Wextra -Werror -o $(STATIC_LIBS)/mnl.o StaticLibs/mnl.c
+	rm -f $@ && ar rcs $@ $(STATIC_LIBS)/mnl.o
+
+# Fails when a release plugin needs a shared library other than glibc's and the C/C++ runtime.
+check-static:
+	sh scripts/check-static.sh $(addprefix $(RELEASE_DIR)/,$(PLUGINS))
 
 install: build
 	install -d $(CNI_BIN_DIR)
@@ -37,20 +69,21 @@ deps:
 # The cnitool-compatible runner, built offline against Debian's libcni (GOPATH mode).
 runner: deps
 	mkdir -p $(GOPATH_DIR)
-	GO111MODULE=off GOPATH=$(GOPATH_DIR):/usr/share/gocode GOCACHE=$(CURDIR)/.build/gocache \
+	GO111MODULE=off GOPATH=$(GOPATH_DIR):/usr/share/gocode GOCACHE=$(SCRATCH)/gocache \
 		go build -o $(RUNNER) ./Tests/cnirunner
 
 # Unit tests only: no root, no namespaces.
 unit-test:
-	$(SWIFT) test --filter "NetworkTypesTests|CNIKitTests|AttachTests"
+	$(SWIFT) test --scratch-path $(SCRATCH) --filter "NetworkTypesTests|CNIKitTests|AttachTests"
 
 # Every lane this machine's kernel supports: unit, netlink in throwaway netns, black-box through libcni.
-test: deps build runner
+test: deps build runner fuzz-smoke
 	@[ "$$(id -u)" = 0 ] || { echo "make test creates network namespaces: run it as root"; exit 1; }
-	@ip netns list | awk '{print $$1}' | sort > .build/netns-before
-	SWIFT_CNI_BIN=$(RELEASE_DIR) CNI_RUNNER=$(RUNNER) $(SWIFT) test
-	@ip netns list | awk '{print $$1}' | sort | comm -13 .build/netns-before - > .build/netns-leftover; \
-	if [ -s .build/netns-leftover ]; then echo "tests left network namespaces behind:"; cat .build/netns-leftover; exit 1; fi
+	sh scripts/check-mnl.sh $(SCRATCH)/mnl-check $(STATIC_LIBS)/mnl.o
+	@ip netns list | awk '{print $$1}' | sort > $(SCRATCH)/netns-before
+	SWIFT_CNI_BIN=$(RELEASE_DIR) CNI_RUNNER=$(RUNNER) $(SWIFT) test --scratch-path $(SCRATCH)
+	@ip netns list | awk '{print $$1}' | sort | comm -13 $(SCRATCH)/netns-before - > $(SCRATCH)/netns-leftover; \
+	if [ -s $(SCRATCH)/netns-leftover ]; then echo "tests left network namespaces behind:"; cat $(SCRATCH)/netns-leftover; exit 1; fi
 
 demo: deps build runner
 	SWIFT_CNI_BIN=$(RELEASE_DIR) CNI_RUNNER=$(RUNNER) sh scripts/demo.sh
@@ -61,8 +94,20 @@ bench: deps build runner
 	@[ "$$(id -u)" = 0 ] || { echo "make bench creates network namespaces: run it as root"; exit 1; }
 	@command -v strace >/dev/null && command -v perf >/dev/null && command -v valgrind >/dev/null || \
 		echo "note: strace, perf (linux-perf) and valgrind make the profile section richer; missing ones are skipped"
-	$(CC) -O2 -Wall -Wextra -o .build/spawn bench/spawn.c
+	$(CC) -O2 -Wall -Wextra -o $(SCRATCH)/spawn bench/spawn.c
 	SWIFT_CNI_BIN=$(RELEASE_DIR) CNI_RUNNER=$(RUNNER) python3 bench/bench.py --out bench/results.md
 
+# libFuzzer targets (Fuzz/): built once into $(SCRATCH)/fuzz, rebuilt only when their sources change.
+FUZZ_SECONDS ?= 300
+fuzz-build:
+	$(MAKE) -s -f Fuzz/Makefile SCRATCH=$(SCRATCH) SWIFT=$(SWIFT)
+
+# A few seconds per target over the committed corpus (the regression inputs) and fresh mutations.
+fuzz-smoke: fuzz-build
+	sh Fuzz/run.sh $(SCRATCH)/fuzz 5
+
+fuzz: fuzz-build
+	sh Fuzz/run.sh $(SCRATCH)/fuzz $(FUZZ_SECONDS)
+
 clean:
-	rm -rf .build
+	rm -rf $(SCRATCH)

@@ -8,14 +8,30 @@ public struct FileLock: ~Copyable {
     private let fd: Int32
 
     /// Creates the file (0600, parents 0700) if needed and blocks until the lock is ours.
-    /// Refuses to follow a symlink at `path`.
+    /// Refuses to follow a symlink at `path` or at its directory, and anything but a regular file.
     public init(path: String) throws(CNIError) {
-        if let slash = path.lastIndex(of: "/"), slash != path.startIndex {
-            try makeDirectories(String(path[..<slash]), mode: 0o700)
+        var directory = "."
+        var name = path
+        if let slash = path.lastIndex(of: "/") {
+            directory = slash == path.startIndex ? "/" : String(path[..<slash])
+            name = String(path[path.index(after: slash)...])
+            try makeDirectories(directory, mode: 0o700)
         }
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        let dirfd = open(directory, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard dirfd >= 0 else {
+            throw CNIError(.ioFailure, "cannot open the directory of lock file \(path) (a symlink is refused): "
+                + errnoText(errno))
+        }
+        let fd = openat(dirfd, name, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0o600)
+        let openError = errno
+        close(dirfd)
         guard fd >= 0 else {
-            throw CNIError(.ioFailure, "cannot open lock file \(path): \(errnoText(errno))")
+            throw CNIError(.ioFailure, "cannot open lock file \(path) (a symlink is refused): \(errnoText(openError))")
+        }
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+            close(fd)
+            throw CNIError(.ioFailure, "lock file \(path) is not a regular file: remove it by hand")
         }
         while flock(fd, LOCK_EX) != 0 {
             guard errno == EINTR else {

@@ -36,6 +36,7 @@ public enum IPAM {
     /// Not ready is code 50 (plugin not available), or the delegate's own 50/51.
     public static func status(_ call: Call) throws(CNIError) {
         guard let type = call.conf.ipam?.type else { return }
+        try validatePluginName(type)
         guard let executable = find(type, in: call.environment.path) else {
             throw CNIError(.pluginNotAvailable, "IPAM plugin \(type) not found in CNI_PATH (\(call.environment.path.joined(separator: ":")))")
         }
@@ -93,8 +94,19 @@ public enum IPAM {
         }
     }
 
-    /// The executable for `type`: the first `dir/type` in `path` that is an executable file.
+    /// Code 7 unless `type` is a plain file name: not empty, not `.` or `..`, no `/` or NUL byte
+    /// (checked on bytes: `"/\u{301}"` is one Character, not "/", yet the kernel splits on it).
+    static func validatePluginName(_ type: String) throws(CNIError) {
+        let bytes = Array(type.utf8)
+        guard !bytes.isEmpty, bytes != [0x2E], bytes != [0x2E, 0x2E], !bytes.contains(UInt8(ascii: "/")), !bytes.contains(0) else {
+            throw CNIError(.invalidConfig, "ipam.type \"\(type)\" must be a plugin name, not a path")
+        }
+    }
+
+    /// The executable for `type`: the first `dir/type` in `path` that is an executable file;
+    /// nil for a `type` that is not a plain file name (see `validatePluginName`).
     public static func find(_ type: String, in path: [String]) -> String? {
+        guard (try? validatePluginName(type)) != nil else { return nil }
         for directory in path {
             let candidate = "\(directory)/\(type)"
             var info = stat()
@@ -109,9 +121,7 @@ public enum IPAM {
         guard let type = call.conf.ipam?.type else {
             throw CNIError(.invalidConfig, "ipam.type is required: name the IPAM plugin to run (e.g. host-local)")
         }
-        guard !type.contains("/"), type != ".", type != ".." else {
-            throw CNIError(.invalidConfig, "ipam.type \"\(type)\" must be a plugin name, not a path")
-        }
+        try validatePluginName(type)
         guard let executable = find(type, in: call.environment.path) else {
             throw CNIError(.invalidConfig,
                            "IPAM plugin \(type) not found in CNI_PATH (\(call.environment.path.joined(separator: ":"))): "

@@ -2,8 +2,14 @@
 import Glibc
 #endif
 
-/// Small state files in one directory (mode 0700), written atomically (temp file, fsync, rename)
-/// with mode 0600. Never follows a symlink. Names are single path components.
+/// Small state files in one directory, written atomically (temp file, fsync, rename, fsync of the
+/// directory) with mode 0600; a directory it creates gets mode 0700.
+///
+/// Never follows a symlink: the directory is opened once with `O_NOFOLLOW` and every file is reached
+/// relative to that descriptor, so swapping a path component for a symlink mid-way changes nothing.
+/// A symlink (or any non-regular file) at a state file's name, a symlinked directory, and a directory
+/// that another user owns or that group or others can write are refused with an I/O error (code 5),
+/// leaving whatever they point to untouched. Names are single path components.
 public struct StateStore: Sendable {
     public let directory: String
 
@@ -11,58 +17,69 @@ public struct StateStore: Sendable {
         self.directory = directory
     }
 
-    /// Replaces `name` with `bytes` atomically; creates the directory if needed.
+    /// Replaces `name` with `bytes` atomically; creates the directory (and missing parents) if needed.
     public func write(name: String, bytes: [UInt8]) throws(CNIError) {
-        let path = try self.path(name)
+        try validate(name)
         try makeDirectories(directory, mode: 0o700)
-        try refuseSymlinkedDirectory()
-        let temporary = "\(directory)/.\(name).\(getpid()).tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        guard fd >= 0 else { throw failure("create", temporary) }
-        let writeError = writeAll(fd, bytes)
-        let syncFailed = writeError == 0 && fsync(fd) != 0
-        let syncError = errno
+        guard let dir = try openDirectory() else { throw failure("open", directory) }
+        try refuseSpecialFile(dir, name)
+        let temporary = ".\(name).\(getpid()).tmp"
+        unlinkat(dir.fd, temporary, 0)  // left by a killed run that had our pid
+        let fd = openat(dir.fd, temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard fd >= 0 else { throw failure("create", "\(directory)/\(temporary)") }
+        var error = fchmod(fd, 0o600) == 0 ? writeAll(fd, bytes) : errno
+        if error == 0, fsync(fd) != 0 { error = errno }
         close(fd)
-        if writeError != 0 || syncFailed {
-            unlink(temporary)
-            throw CNIError(.ioFailure, "cannot write \(temporary): \(errnoText(writeError != 0 ? writeError : syncError))")
+        if error != 0 {
+            unlinkat(dir.fd, temporary, 0)
+            throw CNIError(.ioFailure, "cannot write \(directory)/\(temporary): \(errnoText(error))")
         }
-        guard rename(temporary, path) == 0 else {
-            let error = failure("rename \(temporary) to", path)
-            unlink(temporary)
+        guard renameat(dir.fd, temporary, dir.fd, name) == 0 else {
+            let error = failure("rename \(directory)/\(temporary) to", "\(directory)/\(name)")
+            unlinkat(dir.fd, temporary, 0)
             throw error
         }
+        fsync(dir.fd)  // the rename itself survives a crash
     }
 
-    /// The contents of `name`; nil when it does not exist.
+    /// The contents of `name`; nil when it or the directory does not exist.
     public func read(name: String) throws(CNIError) -> [UInt8]? {
-        let path = try self.path(name)
-        try refuseSymlinkedDirectory()
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        try validate(name)
+        guard let dir = try openDirectory() else { return nil }
+        // O_NONBLOCK: a FIFO planted at the name must not hang the plugin; regular files ignore it.
+        let fd = openat(dir.fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
         guard fd >= 0 else {
             if errno == ENOENT { return nil }
-            throw failure("open", path)
+            if errno == ELOOP { throw symlinkRefused("\(directory)/\(name)") }
+            throw failure("open", "\(directory)/\(name)")
         }
         defer { close(fd) }
-        guard let bytes = readAll(fd) else { throw failure("read", path) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw failure("stat", "\(directory)/\(name)") }
+        guard info.st_mode & S_IFMT == S_IFREG else { throw notRegular("\(directory)/\(name)") }
+        guard let bytes = readAll(fd) else { throw failure("read", "\(directory)/\(name)") }
         return bytes
     }
 
-    /// Deletes `name`; a missing file is fine.
+    /// Deletes `name`; a missing file or directory is fine. A symlink at the name is removed itself.
     public func remove(name: String) throws(CNIError) {
-        let path = try self.path(name)
-        guard unlink(path) == 0 || errno == ENOENT else { throw failure("remove", path) }
+        try validate(name)
+        guard let dir = try openDirectory() else { return }
+        guard unlinkat(dir.fd, name, 0) == 0 || errno == ENOENT else { throw failure("remove", "\(directory)/\(name)") }
     }
 
-    /// The names stored, sorted; empty when the directory does not exist. Temp files are left out.
+    /// The names of the regular files stored, sorted; empty when the directory does not exist.
+    /// Temp files are left out.
     public func names() throws(CNIError) -> [String] {
-        guard let dir = opendir(directory) else {
-            if errno == ENOENT { return [] }
+        guard let dir = try openDirectory() else { return [] }
+        let listing = dup(dir.fd)
+        guard listing >= 0, let stream = fdopendir(listing) else {
+            if listing >= 0 { close(listing) }
             throw failure("list", directory)
         }
-        defer { closedir(dir) }
+        defer { closedir(stream) }
         var names: [String] = []
-        while let entry = readdir(dir) {
+        while let entry = readdir(stream) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                 String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
             }
@@ -71,23 +88,60 @@ public struct StateStore: Sendable {
         return names.sorted()
     }
 
-    /// The path of a valid name: not empty, no `/`, not starting with `.`.
-    private func path(_ name: String) throws(CNIError) -> String {
+    /// A valid name: not empty, no `/` or NUL, not starting with `.`.
+    private func validate(_ name: String) throws(CNIError) {
         guard !name.isEmpty, !name.contains("/"), !name.hasPrefix("."), !name.utf8.contains(0) else {
             throw CNIError(.ioFailure, "invalid state file name \"\(name)\": use one path component not starting with '.'")
         }
-        return "\(directory)/\(name)"
     }
 
-    /// The directory itself must not be a symlink (O_NOFOLLOW guards only the last component).
-    private func refuseSymlinkedDirectory() throws(CNIError) {
-        var info = stat()
-        if lstat(directory, &info) == 0, info.st_mode & S_IFMT == S_IFLNK {
-            throw CNIError(.ioFailure, "state directory \(directory) is a symlink: refusing to follow it")
+    /// The directory, opened without following a symlink; nil when it does not exist.
+    private func openDirectory() throws(CNIError) -> OpenDirectory? {
+        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else {
+            let code = errno
+            var info = stat()
+            if lstat(directory, &info) == 0, info.st_mode & S_IFMT == S_IFLNK { throw symlinkRefused(directory) }
+            if code == ENOENT { return nil }
+            throw CNIError(.ioFailure, "cannot open state directory \(directory): \(errnoText(code))")
         }
+        let dir = OpenDirectory(fd: fd)
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw failure("stat", directory) }
+        guard info.st_uid == geteuid(), info.st_mode & 0o022 == 0 else {
+            throw CNIError(.ioFailure, "state directory \(directory) is owned by uid \(info.st_uid) with mode "
+                + "\(String(info.st_mode & 0o7777, radix: 8)): refusing to keep state where another user can "
+                + "write; use a directory only this plugin's user can write (the default is created 0700)")
+        }
+        return dir
+    }
+
+    /// Fails unless `name` is absent or a regular file (a symlink there is refused, not replaced).
+    private func refuseSpecialFile(_ dir: borrowing OpenDirectory, _ name: String) throws(CNIError) {
+        var info = stat()
+        guard fstatat(dir.fd, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else {
+            guard errno == ENOENT else { throw failure("stat", "\(directory)/\(name)") }
+            return
+        }
+        if info.st_mode & S_IFMT == S_IFLNK { throw symlinkRefused("\(directory)/\(name)") }
+        if info.st_mode & S_IFMT != S_IFREG { throw notRegular("\(directory)/\(name)") }
+    }
+
+    private func symlinkRefused(_ path: String) -> CNIError {
+        CNIError(.ioFailure, "\(path) is a symlink: refusing to follow it for plugin state; remove it by hand")
+    }
+
+    private func notRegular(_ path: String) -> CNIError {
+        CNIError(.ioFailure, "\(path) is not a regular file: refusing to use it for plugin state; remove it by hand")
     }
 
     private func failure(_ action: String, _ path: String) -> CNIError {
         CNIError(.ioFailure, "cannot \(action) \(path): \(errnoText(errno))")
     }
+}
+
+/// A directory descriptor, closed when the value goes away.
+private struct OpenDirectory: ~Copyable {
+    let fd: Int32
+    deinit { close(fd) }
 }

@@ -13,17 +13,23 @@ public struct SysctlKey: Hashable, Sendable, CustomStringConvertible {
     /// Accepts the dotted form (`net.ipv4.conf.IFNAME.arp_filter`) or the slashed form
     /// (`net/ipv4/conf/eth0.100/arp_filter`, for names that hold dots). As in the reference tuning plugin,
     /// the dotted form turns every `.` into `/` and then the first `IFNAME` into `ifname`.
+    /// Everything is done on bytes, as Go's strings package and the kernel's path walk do: a `/` or `.`
+    /// followed by a combining mark is one Swift Character, yet the kernel still splits on that `/`.
     public init(_ key: String, ifname: String) throws(Invalid) {
-        let path = (key.contains("/") ? key : key.replacingOccurrences(".", with: "/"))
-            .replacingFirst("IFNAME", with: ifname)
-        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.first == "net", parts.count >= 2 else {
+        var bytes = Array(key.utf8)
+        if !bytes.contains(UInt8(ascii: "/")) {
+            bytes = bytes.map { $0 == UInt8(ascii: ".") ? UInt8(ascii: "/") : $0 }
+        }
+        bytes = bytes.replacingFirst(Array("IFNAME".utf8), with: Array(ifname.utf8))
+        let parts = bytes.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
+        guard let first = parts.first, first.elementsEqual("net".utf8), parts.count >= 2 else {
             throw Invalid(key: key, reason: "only network sysctls (net.*, under /proc/sys/net/) can be set in a pod's namespace")
         }
-        guard !parts.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }) else {
+        guard !parts.contains(where: { $0.isEmpty || $0.elementsEqual(".".utf8) || $0.elementsEqual("..".utf8) }) else {
             throw Invalid(key: key, reason: "empty, '.' or '..' path components are not allowed")
         }
-        guard !path.contains(where: { $0 == "\0" || $0.isNewline }) else {
+        let path = String(decoding: bytes, as: UTF8.self)
+        guard !bytes.contains(where: { $0 < 0x20 || $0 == 0x7f }), !path.contains(where: \.isNewline) else {
             throw Invalid(key: key, reason: "control characters are not allowed")
         }
         self.path = path
@@ -66,18 +72,11 @@ public enum Sysctl {
     }
 }
 
-extension String {
-    fileprivate func replacingOccurrences(_ target: Character, with replacement: Character) -> String {
-        String(map { $0 == target ? replacement : $0 })
-    }
-
-    fileprivate func replacingFirst(_ target: String, with replacement: String) -> String {
-        var index = startIndex
-        while index < endIndex {
-            if self[index...].hasPrefix(target) {
-                return String(self[..<index]) + replacement + String(self[self.index(index, offsetBy: target.count)...])
-            }
-            index = self.index(after: index)
+extension Array where Element == UInt8 {
+    fileprivate func replacingFirst(_ target: [UInt8], with replacement: [UInt8]) -> [UInt8] {
+        guard !target.isEmpty, count >= target.count else { return self }
+        for start in 0...(count - target.count) where self[start..<(start + target.count)].elementsEqual(target) {
+            return Array(self[..<start]) + replacement + Array(self[(start + target.count)...])
         }
         return self
     }

@@ -13,7 +13,9 @@ public struct IPAddress: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Parses dotted IPv4 (`10.1.1.2`) or any IPv6 text form (`fd00::1`) with inet_pton. Nil otherwise.
+    /// Text with a NUL is refused: inet_pton would read only up to it (`"10.1.1.2\u{0}junk"`).
     public init?(_ text: String) {
+        guard !text.utf8.contains(0) else { return nil }
         for (family, size) in [(AF_INET, 4), (AF_INET6, 16)] {
             var buffer = [UInt8](repeating: 0, count: size)
             if inet_pton(family, text, &buffer) == 1 {

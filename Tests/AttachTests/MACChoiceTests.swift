@@ -11,7 +11,7 @@ import Testing
     }
 
     @Test(arguments: ["zz:00:00:00:00:01", "02:00:00:00:01", "01:00:5e:00:00:01", "00:00:00:00:00:00",
-                      "ff:ff:ff:ff:ff:ff", "02:00:00:00:00:01:02"])
+                      "ff:ff:ff:ff:ff:ff", "02:00:00:00:00:01:02", "02:+0:00:00:00:01"])
     func refusesWhatCannotBeAnInterfaceAddress(text: String) {
         #expect {
             try MACChoice.choose([.init("runtimeConfig.mac", text)])

@@ -110,3 +110,30 @@ exit 0
         #expect { try Log(conf: conf) } throws: { ($0 as! CNIError).code == .invalidConfig }
     }
 }
+
+/// ipam.type names a plugin in CNI_PATH, never a path. STATUS used to skip the check that ADD, DEL
+/// and CHECK make, so `"ipam": {"type": "../bin/x"}` in a NAD ran any executable on the node.
+@Suite struct IPAMTypeIsNotAPathTests {
+    @Test(arguments: ["ADD", "DEL", "CHECK", "STATUS"], ["../bin/fake-ipam", "..", ".", "fake-ipam\u{0}x", "../bin/\u{301}fake"])
+    func aPathInIPAMTypeIsRefusedAndNothingRuns(command: String, type: String) throws {
+        let root = makeTemporaryDirectory()
+        defer { removeTree(root) }
+        mkdir("\(root)/bin", 0o755)
+        mkdir("\(root)/empty", 0o755)
+        writeFile("\(root)/bin/fake-ipam", fakeIPAM, mode: 0o755)
+        let ipam = JSONValue.object(["type": .string(type)]).serialized()
+        let stdin = config("1.1.0", extra: ",\"ipam\":\(ipam)")
+        let call = try Call(environment: Environment.parse(environment(command, path: "\(root)/empty")), stdin: Array(stdin.utf8))
+        #expect(throws: CNIError.self) {
+            switch command {
+            case "ADD": _ = try IPAM.add(call)
+            case "DEL": try IPAM.del(call)
+            case "CHECK": try IPAM.check(call)
+            default: try IPAM.status(call)
+            }
+        }
+        do { try IPAM.status(call) } catch { #expect(error.code == .invalidConfig, "\(error)") }
+        #expect(open("\(root)/bin/calls", O_RDONLY) < 0, "the delegate ran")
+        #expect(IPAM.find(type, in: ["\(root)/empty"]) == nil)
+    }
+}

@@ -125,6 +125,10 @@ func projected(_ result: Result, to version: String) -> Result {
         (#"{"routes":[{"dst":"0.0.0.0/0","mtu":"big"}]}"#, "routes[0].mtu"),
         (#"{"dns":{"nameservers":"1.1.1.1"}}"#, "dns.nameservers"),
         (#"{"ips":{}}"#, "ips"),
+        // An address cut short at a NUL by inet_pton used to pass (found by Fuzz/, networktypes).
+        (#"{"ips":[{"address":"10.1.0.5\u0000junk/16"}]}"#, "ips[0].address"),
+        (#"{"ips":[{"address":"10.1.0.5/16","gateway":"10.1.0.1\u0000"}]}"#, "ips[0].gateway"),
+        (#"{"routes":[{"dst":"0.0.0.0\u0000/0"}]}"#, "routes[0].dst"),
     ])
     func invalidResultsNameTheKey(text: String, key: String) {
         #expect {

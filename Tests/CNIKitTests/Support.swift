@@ -25,7 +25,9 @@ func removeTree(_ path: String) {
 }
 
 func writeFile(_ path: String, _ text: String, mode: mode_t = 0o644) {
-    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode)
+    // O_CLOEXEC: a child another test spawns meanwhile must not keep the file open for writing,
+    // or exec of this file fails with ETXTBSY.
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
     precondition(fd >= 0, "cannot create \(path)")
     _ = writeAll(fd, Array(text.utf8))
     close(fd)

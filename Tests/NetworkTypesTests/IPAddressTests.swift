@@ -74,3 +74,28 @@ import NetworkTypes
         #expect(IPNetwork(network)?.firstHost.description == host)
     }
 }
+
+/// Found by Fuzz/ (networktypes, regression input Fuzz/corpus/networktypes/regression-ipaddress-nul-truncation):
+/// inet_pton reads a C string, so text with a NUL parsed as whatever came before it.
+@Suite struct EmbeddedNULTests {
+    @Test(arguments: ["fd04::\0\0\0\u{0B}'", "10.1.1.2\0junk", "10.1.1.2\0", "\010.1.1.2"])
+    func anAddressWithANULIsRefused(text: String) {
+        #expect(IPAddress(text) == nil)
+        #expect(IPNetwork("\(text)/24") == nil)
+    }
+}
+
+/// Found by Fuzz/ (networktypes, regression input Fuzz/corpus/networktypes/regression-mac-plus-sign):
+/// UInt8(_:radix:) takes a sign, so "8a:+8:..." parsed as 8a:08:...; Go's net.ParseMAC refuses it.
+@Suite struct MACAddressTests {
+    @Test(arguments: ["8a:+8:0A:00:00:05", "+a:00:00:00:00:01", "02:00:00:00:00:-1", "02-00-00-00-00-+1",
+                      "02:00:00:00:00:\u{FF11}", "02:00:00:00:00:1", "02:00:00:00:00:001", "02:00:00:00:00"])
+    func refusesAnythingButTwoHexDigitsPerByte(text: String) {
+        #expect(MACAddress(text) == nil)
+    }
+
+    @Test(arguments: [("0a:58:0A:00:00:05", "0a:58:0a:00:00:05"), ("C2-11-22-33-44-5F", "c2:11:22:33:44:5f")])
+    func acceptsBothSeparatorsAndCases(text: String, canonical: String) {
+        #expect(MACAddress(text)?.description == canonical)
+    }
+}
