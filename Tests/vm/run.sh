@@ -9,17 +9,18 @@
 # with these variables passed through when set: SWIFT_CNI_BIN CNI_RUNNER BLACKBOX_IMPLS VM_SUITES
 # and any SCNI_*. Its output comes back through the serial console.
 #
-# Environment: VM_TIMEOUT (seconds for the whole run, default 900), VM_MEMORY (MiB, default 1024),
-# VM_CPUS (default 2), VM_LOG (a copy of the console, default .build/vm/console.log under the repo),
-# VM_CACHE (see build-guest.sh).
+# Environment: VM_TIMEOUT (seconds for the whole run, default 600), VM_MEMORY (MiB, default 1024),
+# VM_CPUS (default 1: under TCG a second vCPU made the same work cost twice the host CPU, measured),
+# VM_CPU (QEMU CPU model, default max), VM_APPEND (more kernel command line), VM_LOG (a copy of the
+# console, default .build/vm/console.log under the repo), VM_CACHE (see build-guest.sh).
 set -euo pipefail
 shopt -s lastpipe
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-timeout=${VM_TIMEOUT:-900}
+timeout=${VM_TIMEOUT:-600}
 memory=${VM_MEMORY:-1024}
-cpus=${VM_CPUS:-2}
+cpus=${VM_CPUS:-1}
 logfile=${VM_LOG:-$repo/.build/vm/console.log}
 
 while [ $# -gt 0 ]; do
@@ -38,7 +39,7 @@ eval "$("$here/build-guest.sh")"   # KERNEL INITRD KERNEL_VERSION
 prepared=$EPOCHREALTIME
 
 # The job: a POSIX sh script the guest's init copies out of the host root (it is read before the
-# guest's /tmp is covered by a tmpfs, so a host temp dir is fine).
+# guest's /tmp is covered by a tmpfs, so a host temp dir is fine), and the paths it must see.
 jobdir=$(mktemp -d /tmp/scni-vm.XXXXXX)
 trap 'rm -rf "$jobdir"' EXIT
 quote() { local s=${1//\'/\'\\\'\'}; printf "'%s'" "$s"; }
@@ -54,11 +55,14 @@ quote() { local s=${1//\'/\'\\\'\'}; printf "'%s'" "$s"; }
     for arg in "$@"; do printf ' %s' "$(quote "$arg")"; done
     echo
 } >"$jobdir/job"
+# What the job must see even where the guest mounts a fresh tmpfs (a clone under /tmp, say).
+printf '%s\n' "$repo" "$PWD" >"$jobdir/keep"
+case "$repo$PWD" in *[[:space:]]*) echo "scni-vm: paths with whitespace are not supported: $repo, $PWD" >&2; exit 2 ;; esac
 tag=$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
 
 mkdir -p "$(dirname "$logfile")"
 : >"$logfile"
-echo "scni-vm: booting $KERNEL_VERSION under TCG (${cpus} vCPUs, ${memory} MiB, timeout ${timeout} s): $*"
+echo "scni-vm: booting $KERNEL_VERSION under TCG (vCPUs: ${cpus}, ${memory} MiB, timeout ${timeout} s): $*"
 
 # -accel tcg: nested KVM hangs on these machines (FACTS.md). The serial console is the guest's only
 # output; stdin is /dev/null so QEMU never puts a terminal into raw mode. --foreground keeps QEMU in
@@ -66,11 +70,11 @@ echo "scni-vm: booting $KERNEL_VERSION under TCG (${cpus} vCPUs, ${memory} MiB, 
 status=none booted= rc=
 set +e
 timeout --foreground -k 10 "$timeout" qemu-system-x86_64 \
-    -accel tcg -cpu max -smp "$cpus" -m "$memory" \
+    -accel tcg -cpu "${VM_CPU:-max}" -smp "$cpus" -m "$memory" \
     -nodefaults -no-user-config -display none -no-reboot \
     -chardev stdio,id=console,signal=off -serial chardev:console \
     -kernel "$KERNEL" -initrd "$INITRD" \
-    -append "console=ttyS0 quiet panic=-1 scni.tag=$tag scni.job=$jobdir/job" \
+    -append "console=ttyS0 quiet panic=-1 ${VM_APPEND:-} scni.tag=$tag scni.job=$jobdir" \
     -virtfs local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap \
     </dev/null 2>&1 |
 while IFS= read -r line || [ -n "$line" ]; do
