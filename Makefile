@@ -47,8 +47,9 @@ endef
 deps:
 	$(call install_missing,$(DEB_PACKAGES))
 
+# Both lists in one go (one apt-get update on a fresh machine): what `make test` needs.
 vm-deps:
-	$(call install_missing,$(VM_DEB_PACKAGES))
+	$(call install_missing,$(DEB_PACKAGES) $(VM_DEB_PACKAGES))
 
 # The cnitool-compatible runner, built offline against Debian's libcni (GOPATH mode).
 runner: deps
@@ -62,7 +63,7 @@ unit-test:
 
 # Every lane: unit, netlink in throwaway netns, black-box through libcni on this machine's kernel; then
 # the same binaries inside a QEMU guest running Debian's stock kernel (Geneve, bridge VLAN filtering, 802.1q).
-test: deps vm-deps build runner
+test: vm-deps build runner
 	@[ "$$(id -u)" = 0 ] || { echo "make test creates network namespaces: run it as root"; exit 1; }
 	SWIFT_CNI_BIN=$(RELEASE_DIR) CNI_RUNNER=$(RUNNER) $(SWIFT) test
 	@leftover=$$(ip netns list | grep '^scni-' || true); \
@@ -70,7 +71,7 @@ test: deps vm-deps build runner
 	$(VM_LANE)
 
 # Only the stock-kernel VM lane (Tests/vm/suites in one boot); `swift test` would build the same test binary.
-test-vm: deps vm-deps build runner
+test-vm: vm-deps build runner
 	@[ "$$(id -u)" = 0 ] || { echo "make test-vm fetches a kernel into $(VM_CACHE): run it as root"; exit 1; }
 	$(SWIFT) build --build-tests
 	$(VM_LANE)

@@ -45,8 +45,14 @@ if [ ! -e "$dir/.complete" ]; then
     log "fetching $pkg (once; cached in $dir)"
     rm -rf "$dir" "$dir.tmp"
     mkdir -p "$dir.tmp/deb"
-    (cd "$dir.tmp" && apt-get download "$pkg" >/dev/null 2>"$dir.tmp/download.err") \
-        || { cat "$dir.tmp/download.err" >&2; die "apt-get download $pkg failed"; }
+    download() { (cd "$dir.tmp" && apt-get download "$pkg" >/dev/null 2>"$dir.tmp/download.err"); }
+    if ! download; then
+        log "apt-get download failed: apt-get update (stale package lists?) and once more"
+        apt-get update -qq
+        pkg=${VM_KERNEL_PACKAGE:-$(kernel_package)}
+        [ "${pkg#linux-image-}" = "$kver" ] || die "linux-image-amd64 now depends on $pkg: run again"
+        download || { cat "$dir.tmp/download.err" >&2; die "apt-get download $pkg failed"; }
+    fi
     dpkg-deb -x "$dir.tmp"/*.deb "$dir.tmp/deb"
     # usrmerge or not, the modules are in lib/modules or usr/lib/modules.
     moddir=$(find "$dir.tmp/deb" -maxdepth 3 -type d -path "*lib/modules" | head -1)
