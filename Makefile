@@ -1,7 +1,9 @@
 # swift-cni — build, install, test.
 #   make build      release binaries in .build/release: Swift runtime, libnl, libnftnl and libmnl linked in
 #   make install    copy the plugins into $(CNI_BIN_DIR)
-#   make test       install missing Debian packages, build, run every lane this kernel supports
+#   make test       install missing Debian packages, build, run every lane: this machine's kernel, then
+#                   the stock-kernel VM lane
+#   make test-vm    only the stock-kernel VM lane (Tests/vm: Debian's kernel in QEMU)
 #   make demo       a short real run in throwaway network namespaces
 #   make bench      ours against the reference plugins, side by side; writes bench/results.md
 #   make fuzz       the libFuzzer targets for FUZZ_SECONDS each (make fuzz-smoke: a few seconds, part of make test)
@@ -25,8 +27,16 @@ STATIC_ARCHIVES := libnl-3.a libnl-route-3.a libnftnl.a
 # libcni, the reference plugins for side-by-side tests, and the tools the tests read state with.
 DEB_PACKAGES := pkg-config gcc binutils libnl-3-dev libnl-route-3-dev libmnl-dev libnftnl-dev \
                 golang-go golang-github-appc-cni-dev containernetworking-plugins iproute2 nftables iputils-ping
+# The stock-kernel VM lane: QEMU, a static busybox and cpio for the initramfs, kmod for depmod, xz for
+# the kernel image. The kernel itself is fetched with apt-get download into $(VM_CACHE) (Tests/vm/build-guest.sh).
+VM_DEB_PACKAGES := qemu-system-x86 busybox-static cpio kmod xz-utils
+VM_CACHE     ?= /var/cache/swift-cni-vm
+VM_TIMEOUT   ?= 600
+# Boots the guest once and runs every suite of Tests/vm/suites in it (VM_SUITES='...' runs others).
+VM_LANE       = SWIFT_CNI_BIN=$(RELEASE_DIR) CNI_RUNNER=$(RUNNER) SCNI_TEST_BINARY=$(SCRATCH)/debug/swift-cniPackageTests.xctest VM_CACHE=$(VM_CACHE) VM_TIMEOUT=$(VM_TIMEOUT) \
+                Tests/vm/run.sh Tests/vm/run-suites.sh
 
-.PHONY: build install deps static-libs check-static runner test unit-test demo bench fuzz fuzz-smoke fuzz-build clean
+.PHONY: build install deps vm-deps static-libs check-static runner test test-vm unit-test demo bench fuzz fuzz-smoke fuzz-build clean
 
 build: deps static-libs
 	PKG_CONFIG_PATH=$(STATIC_LIBS)/pkgconfig $(SWIFT) build -c release --static-swift-stdlib --scratch-path $(SCRATCH)
@@ -59,12 +69,20 @@ install: build
 	for p in $(PLUGINS); do install -m 0755 $(RELEASE_DIR)/$$p $(CNI_BIN_DIR)/$$p; done
 
 # Installs only what is missing, so a warm machine pays nothing.
-deps:
-	@missing=""; for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; done; \
+define install_missing
+	@missing=""; for p in $(1); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+endef
+
+deps:
+	$(call install_missing,$(DEB_PACKAGES))
+
+# Both lists in one go (one apt-get update on a fresh machine): what `make test` needs.
+vm-deps:
+	$(call install_missing,$(DEB_PACKAGES) $(VM_DEB_PACKAGES))
 
 # The cnitool-compatible runner, built offline against Debian's libcni (GOPATH mode).
 runner: deps
@@ -76,14 +94,23 @@ runner: deps
 unit-test:
 	$(SWIFT) test --scratch-path $(SCRATCH) --filter "NetworkTypesTests|CNIKitTests|AttachTests"
 
-# Every lane this machine's kernel supports: unit, netlink in throwaway netns, black-box through libcni.
-test: deps build runner fuzz-smoke
+# Every lane: unit, netlink in throwaway netns, black-box through libcni, fuzz smoke on this machine's
+# kernel; then the same binaries inside a QEMU guest running Debian's stock kernel (Geneve, bridge VLAN
+# filtering, 802.1q).
+test: vm-deps build runner fuzz-smoke
 	@[ "$$(id -u)" = 0 ] || { echo "make test creates network namespaces: run it as root"; exit 1; }
 	sh scripts/check-mnl.sh $(SCRATCH)/mnl-check $(STATIC_LIBS)/mnl.o
 	@ip netns list | awk '{print $$1}' | sort > $(SCRATCH)/netns-before
 	SWIFT_CNI_BIN=$(RELEASE_DIR) CNI_RUNNER=$(RUNNER) $(SWIFT) test --scratch-path $(SCRATCH)
 	@ip netns list | awk '{print $$1}' | sort | comm -13 $(SCRATCH)/netns-before - > $(SCRATCH)/netns-leftover; \
 	if [ -s $(SCRATCH)/netns-leftover ]; then echo "tests left network namespaces behind:"; cat $(SCRATCH)/netns-leftover; exit 1; fi
+	$(VM_LANE)
+
+# Only the stock-kernel VM lane (Tests/vm/suites in one boot); `swift test` would build the same test binary.
+test-vm: vm-deps build runner
+	@[ "$$(id -u)" = 0 ] || { echo "make test-vm fetches a kernel into $(VM_CACHE): run it as root"; exit 1; }
+	$(SWIFT) build --build-tests --scratch-path $(SCRATCH)
+	$(VM_LANE)
 
 demo: deps build runner
 	SWIFT_CNI_BIN=$(RELEASE_DIR) CNI_RUNNER=$(RUNNER) sh scripts/demo.sh
