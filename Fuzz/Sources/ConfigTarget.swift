@@ -25,6 +25,7 @@ func fuzzOne(_ bytes: [UInt8]) {
     do { _ = try call.decode(TuningConfig.self) } catch { expectInputError(error) }
     do { _ = try call.decode(BridgeConfig.self) } catch { expectInputError(error) }
     do { _ = try call.decode(MacvtapConfig.self) } catch { expectInputError(error) }
+    do { _ = try call.decode(OverlayConfig.self) } catch { expectInputError(error) }
     if let prev = conf.prevResult {
         // The chained plugin prints prevResult back in the config's version.
         do { _ = try prev.encoded(as: conf.cniVersion) } catch { expectInputError(error) }

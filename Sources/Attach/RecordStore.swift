@@ -11,7 +11,9 @@ public struct RecordStore<Record: Codable>: Sendable {
     /// The records of one network: `<base>/<network>`. GC is called per network with that network's
     /// valid attachments, so each network's records must stand apart from the others'.
     /// (Network names are checked against libcni's pattern: they are safe as a path component.)
-    public init(base: String, network: String) {
+    /// `dataDir` is the config's key as written: unset or empty means `defaultBase`.
+    public init(dataDir: String?, default defaultBase: String, network: String) {
+        let base = dataDir.flatMap { $0.isEmpty ? nil : $0 } ?? defaultBase
         self.init(directory: "\(base)/\(network)")
     }
 

@@ -1,4 +1,3 @@
-import Attach
 import CNIKit
 
 /// The bridge config as admins write it today: every key of the reference plugin, same names,
@@ -43,9 +42,4 @@ struct BridgeConfig: Decodable {
 
     static let defaultBridge = "cni0"
     static let defaultDataDir = "/var/lib/cni/swift-cni/bridge"
-
-    /// Where the attachment records of `network` live: under `dataDir`, or the default when unset or empty.
-    func records(network: String) -> RecordStore<BridgedPod.Record> {
-        RecordStore(base: dataDir.flatMap { $0.isEmpty ? nil : $0 } ?? BridgeConfig.defaultDataDir, network: network)
-    }
 }

@@ -79,3 +79,10 @@ struct BridgePlan {
         }
     }
 }
+
+extension BridgeConfig {
+    /// Where the attachment records of `network` live: under `dataDir`, or the default when unset or empty.
+    func records(network: String) -> RecordStore<BridgedPod.Record> {
+        RecordStore(dataDir: dataDir, default: BridgeConfig.defaultDataDir, network: network)
+    }
+}

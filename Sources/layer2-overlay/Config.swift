@@ -1,4 +1,3 @@
-import Attach
 import CNIKit
 
 /// The layer2-overlay config: one NAD, identical on every node.
@@ -28,9 +27,4 @@ struct OverlayConfig: Decodable {
 
     static let defaultPort = 6081
     static let defaultDataDir = "/var/lib/cni/swift-cni/layer2-overlay"
-
-    /// Where the attachment records of `network` live.
-    func records(network: String) -> RecordStore<BridgedPod.Record> {
-        RecordStore(base: dataDir.flatMap { $0.isEmpty ? nil : $0 } ?? OverlayConfig.defaultDataDir, network: network)
-    }
 }

@@ -76,3 +76,10 @@ struct OverlayPlan {
         return result
     }
 }
+
+extension OverlayConfig {
+    /// Where the attachment records of `network` live: under `dataDir`, or the default when unset or empty.
+    func records(network: String) -> RecordStore<BridgedPod.Record> {
+        RecordStore(dataDir: dataDir, default: OverlayConfig.defaultDataDir, network: network)
+    }
+}
