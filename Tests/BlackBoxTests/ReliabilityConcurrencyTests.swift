@@ -11,7 +11,7 @@ extension BlackBox {
         func addCheckDelAndGCAtOnce(pods: Int) throws {
             let setup = try BridgeSetup(.ours, "br-spoof-check.conflist")
             let netns = try (1...pods).map { try setup.sandbox.pod("c\($0)") }
-            let records = setup.sandbox.dir.appendingPathComponent("bridge")
+            let records = setup.sandbox.dir.appendingPathComponent("bridge").appendingPathComponent(setup.network)
             let started = Date()
             for round in 1...ReliabilityKnobs.rounds {
                 let all = netns.enumerated().map { index, pod in
