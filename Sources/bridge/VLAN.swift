@@ -54,13 +54,13 @@ struct BridgePortVLANs {
             if found != wanted { drift.append("host veth \(hostVeth) has VLAN \(found), configured \(wanted)") }
         }
         if !missing.isEmpty { drift.append("host veth \(hostVeth) lost VLAN \(PortVLANs.describe(missing))") }
-        let defaultPVID = vlans.preserveDefault ? (try node.bridgeDefaultPVID(of: bridge) ?? 0) : 0
-        let extra = actual.keys.filter { configured[$0] == nil && $0 != defaultPVID }.sorted()
+        let defaultPVID = try node.bridgeDefaultPVID(of: bridge) ?? 0
+        let extra = actual.keys.filter { configured[$0] == nil && !(vlans.preserveDefault && $0 == defaultPVID) }.sorted()
         if !extra.isEmpty {
-            let why = vlans.preserveDefault ? "the config does not give it" : "preserveDefaultVlan false removes the default VLAN"
-            drift.append("host veth \(hostVeth) has VLAN \(PortVLANs.describe(extra)), which \(why)")
+            let note = extra.contains(defaultPVID) ? " (preserveDefaultVlan false takes the default VLAN \(defaultPVID) off the port)" : ""
+            drift.append("host veth \(hostVeth) has VLAN \(PortVLANs.describe(extra)), which the config does not give it\(note)")
         }
-        if defaultPVID != 0, configured[defaultPVID] == nil, actual[defaultPVID] == nil {
+        if vlans.preserveDefault, defaultPVID != 0, configured[defaultPVID] == nil, actual[defaultPVID] == nil {
             drift.append("host veth \(hostVeth) lost the bridge's default VLAN \(defaultPVID) (preserveDefaultVlan is true)")
         }
         return drift

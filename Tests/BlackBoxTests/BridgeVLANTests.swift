@@ -75,6 +75,7 @@ extension BlackBox {
             let trunk = try world.network("bridge-vlan-trunk") {
                 $0["vlan"] = nil
                 $0["vlanTrunk"] = [["minID": 10, "maxID": 19], ["id": 30]]
+                $0["preserveDefaultVlan"] = nil  // keeps VLAN 1 as the trunk's native (untagged) VLAN
             }
             let vlan40 = try world.network("bridge-vlan-40") { $0["vlan"] = 40 }
             let t = try world.attach(trunk, "t")
@@ -129,6 +130,7 @@ extension BlackBox {
             let trunk = try world.network("bridge-vlan-trunk") {
                 $0["vlan"] = nil
                 $0["vlanTrunk"] = [["minID": 100, "maxID": 110]]
+                $0["preserveDefaultVlan"] = nil
             }
             let a = try world.attach(world.base, "a")
             let t = try world.attach(trunk, "t")
@@ -138,10 +140,14 @@ extension BlackBox {
             try Shell.must(["bridge", "-n", world.setup.sandbox.node, "vlan", "del", "dev", a.hostVeth, "vid", "10"])
             try Shell.must(["bridge", "-n", world.setup.sandbox.node, "vlan", "del", "dev", t.hostVeth, "vid", "105"])
             try Shell.must(["bridge", "-n", world.setup.sandbox.node, "vlan", "add", "dev", t.hostVeth, "vid", "999"])
+            try Shell.must(["bridge", "-n", world.setup.sandbox.node, "vlan", "del", "dev", t.hostVeth, "vid", "1"])
+            try Shell.must(["bridge", "-n", world.setup.sandbox.node, "vlan", "add", "dev", a.hostVeth, "vid", "1", "untagged"])
             let checkA = try world.check(a), checkT = try world.check(t)
             #expect(checkA.errorCode == 7 && checkA.errorMessage?.contains("host veth \(a.hostVeth) lost VLAN 10") == true, "\(checkA)")
+            #expect(checkA.errorMessage?.contains("has VLAN 1, which the config does not give it (preserveDefaultVlan false takes the default VLAN 1 off the port)") == true, "\(checkA)")
             #expect(checkT.errorMessage?.contains("lost VLAN 105") == true, "\(checkT)")
-            #expect(checkT.errorMessage?.contains("has VLAN 999, which the config does not give it") == true, "\(checkT)")
+            #expect(checkT.errorMessage?.contains("has VLAN 999, which the config does not give it;") == true, "\(checkT)")
+            #expect(checkT.errorMessage?.contains("lost the bridge's default VLAN 1 (preserveDefaultVlan is true)") == true, "\(checkT)")
 
             try world.node.setLink(world.setup.bridge, "type", "bridge", "vlan_filtering", "0")
             let checkOff = try world.check(t)
