@@ -183,6 +183,27 @@ extension BlackBox {
             #expect(try world.node.link(gateway) != nil, "the VLAN gateway is shared: DEL keeps it")
         }
 
+        /// An ADD that fails after it made the VLAN gateway (the node refuses IPv6 on new interfaces) removes
+        /// it and the bridge's own VLAN again, and leaves the bridge to the pod already on it.
+        @Test(.enabled(if: Implementation.enabled.contains(.ours), "ours only"))
+        func failedADDRemovesTheVLANGatewayItMade() throws {
+            let world = try VLANWorld(.ours) { $0["vlan"] = 20 }
+            let first = try world.attach(world.base, "a")
+            let gatewayNetwork = try world.network("bridge-vlan-gw") {
+                $0["isGateway"] = true
+                $0["ipam"] = ["type": "host-local", "subnet": "fd00:10::/64"]
+            }
+            try world.node.setSysctl("net.ipv6.conf.default.disable_ipv6", "1")
+            let pod = try world.setup.sandbox.pod("b")
+            let add = try world.setup.cni.add(network: gatewayNetwork, netns: pod, ifname: IfName.multus, pod: PodIdentity.random())
+            let gateway = "\(world.setup.bridge).10"
+            #expect(!add.succeeded && add.errorMessage?.contains(gateway) == true, "\(add)")
+            #expect(try world.node.link(gateway) == nil, "the VLAN gateway went with the failed ADD")
+            #expect(try world.vlans(of: world.setup.bridge) == ["1 pvid untagged"], "and so did the bridge's own VLAN 10")
+            #expect(try world.setup.ports() == [first.hostVeth])
+            #expect(try world.del(first).succeeded)
+        }
+
         /// On a bridge that exists with vlan_filtering off, both leave the setting alone (it decides for
         /// every port); the VLANs are set on the port but not enforced, and our CHECK says so.
         @Test(arguments: Implementation.enabled)
