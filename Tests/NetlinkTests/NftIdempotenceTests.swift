@@ -23,7 +23,11 @@ import Testing
         SpoofCheck.ensureBase(&install)
         for (index, mac) in macs.enumerated() { SpoofCheck.addPort(&install, .init(hostVeth: "p\(index)", mac: mac, owner: "c1/net1")) }
         try socket.commit(install)
-        if !legacyKernel { #expect(socket.state.pointee.destroySupported == true, "this kernel (6.18) has DESTROY") }
+        if !legacyKernel {
+            let kernel = ProcessInfo.processInfo.operatingSystemVersion
+            #expect(socket.state.pointee.destroySupported == ((kernel.majorVersion, kernel.minorVersion) >= (6, 3)),
+                    "NFT_MSG_DESTROY* since Linux 6.3; this is \(kernel.majorVersion).\(kernel.minorVersion)")
+        }
 
         // p1's element and chain are gone already; one batch removes the rest and tolerates the missing.
         var removeOne = NftBatch()
