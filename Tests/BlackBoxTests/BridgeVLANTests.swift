@@ -214,6 +214,7 @@ extension BlackBox {
             #expect(try world.vlanFiltering() == 0)
             #expect(try world.vlans(of: pod.hostVeth) == ["1 untagged", "10 pvid untagged"])
             if impl == .ours {
+                #expect(pod.add.output.stderr.contains("bridge \(world.setup.bridge) has vlan_filtering off"), "ADD warns: \(pod.add)")
                 let check = try world.check(pod)
                 #expect(check.errorMessage?.contains("has vlan_filtering off") == true, "\(check)")
             }
