@@ -1,6 +1,7 @@
 import Foundation
 @testable import Netlink
 import Testing
+import TestSupport
 
 /// Whether this kernel has bridge VLAN filtering (the stock-kernel VM does, our host kernel does not):
 /// tried once on a bridge in a throwaway namespace.
