@@ -67,9 +67,12 @@ import TestSupport
 
         /// The NS/NA/RA frames B saw while A sent each of `frames` (arguments of `ip6frames.py send`).
         func seenByB(_ frames: [[String]]) throws -> [[String: Any]] {
-            let listener = try Background(podB, ["listen", "eth0", "\(Double(frames.count) * 0.5 + 2)"])
-            usleep(400_000)
+            // Until told to stop (slow guests take seconds per python start), at most two minutes.
+            let listener = try Background(podB, ["listen", "eth0", "120"])
+            try listener.waitUntilReady()
             for frame in frames { try run("/usr/sbin/ip", ["netns", "exec", podA.name, python, tool, "send", "eth0"] + frame) }
+            usleep(300_000)
+            listener.process.terminate()
             return listener.wait().output.split(separator: "\n").compactMap {
                 try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
             }
@@ -213,8 +216,19 @@ private final class Background {
         try process.run()
     }
 
+    private var early = Data()
+
+    /// Blocks until the tool printed its "ready" line (it is listening).
+    func waitUntilReady() throws {
+        while !early.starts(with: Data("ready\n".utf8)) {
+            let chunk = out.fileHandleForReading.availableData
+            guard !chunk.isEmpty else { throw CommandFailed(command: process.arguments ?? [], status: -1, stderr: "exited before it was ready") }
+            early.append(chunk)
+        }
+    }
+
     func wait() -> (status: Int32, output: String) {
-        let data = out.fileHandleForReading.readDataToEndOfFile()
+        let data = early + out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }

@@ -37,6 +37,12 @@ public struct CommandFailed: Error, CustomStringConvertible {
     public let status: Int32
     public let stderr: String
     public var description: String { "\(command.joined(separator: " ")) exited \(status): \(stderr)" }
+
+    public init(command: [String], status: Int32, stderr: String) {
+        self.command = command
+        self.status = status
+        self.stderr = stderr
+    }
 }
 
 @discardableResult

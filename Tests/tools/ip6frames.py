@@ -10,7 +10,8 @@ Run inside a throwaway network namespace (`ip netns exec`), on the pod's or the 
            address) option, or - for none. EXTRA_OPTIONS: how many 8-byte nonce options follow it.
       The Ethernet source is the interface's own MAC. Each frame is sent 3 times, 0.05 s apart.
   ip6frames.py listen IFACE SECONDS
-      Prints one JSON line per ICMPv6 NS/NA/RA seen on IFACE for SECONDS:
+      Prints "ready" once listening, then one JSON line per ICMPv6 NS/NA/RA seen on IFACE for SECONDS
+      or until SIGTERM (what is queued by then is still read and printed):
       {"type": 136, "src": "fd00::a", "target": "fd00::a", "lladdr": "02:..", "length": 32}.
   ip6frames.py udp-listen ADDRESS PORT SECONDS
       Exits 0 when one UDP datagram arrives at ADDRESS (IPv4 or IPv6) within SECONDS, 1 otherwise.
@@ -18,6 +19,7 @@ Run inside a throwaway network namespace (`ip netns exec`), on the pod's or the 
       Sends 20 datagrams from SOURCE, 0.1 s apart (one way: no reply needed).
 """
 import json
+import signal
 import socket
 import struct
 import sys
@@ -76,15 +78,30 @@ def send(iface, kind, src, target, lladdr="-", extra="0"):
         time.sleep(0.05)
 
 
+class Stop(Exception):
+    pass
+
+
+def stop(signum, frame):
+    raise Stop()
+
+
 def listen(iface, seconds):
     sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
     sock.bind((iface, 0))
+    signal.signal(signal.SIGTERM, stop)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM])  # a test runner's spawn may block it
+    print("ready", flush=True)
     deadline = time.time() + float(seconds)
-    while time.time() < deadline:
-        sock.settimeout(max(deadline - time.time(), 0.01))
+    draining = False
+    while draining or time.time() < deadline:
         try:
+            sock.settimeout(0 if draining else max(deadline - time.time(), 0.01))
             data = sock.recv(2048)
-        except socket.timeout:
+        except Stop:
+            draining = True
+            continue
+        except (socket.timeout, BlockingIOError):
             break
         if len(data) < 14 + 40 + 4 or struct.unpack("!H", data[12:14])[0] != ETH_P_IPV6 or data[20] != 58:
             continue
