@@ -17,10 +17,10 @@ struct OverlayAdd {
             // the bridge and its tunnels under the same lock, and must not do so between our two steps.
             var result = try NodeBridge.withLock(plan.bridge) {
                 let underlay = try Underlay.resolve(peers: peers, configuredMTU: plan.configuredMTU, node: node)
-                _ = try NodeBridge.ensure(.init(name: plan.bridge, mtu: underlay.mtu, promiscuous: false), on: node,
-                                          rollback: rollback)
-                try node.setLink(plan.bridge, LinkChange(mtu: underlay.mtu))
-                let bridge = try node.existingLink(named: plan.bridge)
+                // The bridge's MTU is left to the kernel, which keeps it at the smallest of its ports' (all of
+                // them `mtu`): setting it by hand would pin it, and it would outlive its last port.
+                let bridge = try NodeBridge.ensure(.init(name: plan.bridge, mtu: underlay.mtu, promiscuous: false), on: node,
+                                                   rollback: rollback)
                 try TunnelSet(vni: plan.vni, port: plan.port, mtu: underlay.mtu)
                     .reconcile(bridge: bridge, peers: underlay.remotePeers, node: node)
                 var result = try BridgedPod.connect(.init(bridge: bridge, mtu: underlay.mtu, mac: plan.mac, podUp: true),
