@@ -53,7 +53,7 @@ extension BlackBox {
                     "a DF ping of \(mtu - 28) bytes (IP packet = MTU \(mtu)) must cross")
             #expect(try !Ping.reaches(from: pods[1].netns, "10.42.0.1", size: mtu - 27, dontFragment: true, attempts: 1),
                     "a DF ping one byte over the MTU must not leave the pod")
-            let counters = try cluster.underlayCounters()
+            let counters = try cluster.underlayCounters(podSubnet: "10.42.0.0/24")
             #expect(counters.geneve >= 8, "UDP to port \(cluster.port) on the underlay: \(counters)")
             #expect(counters.bare == 0, "pod packets crossed the underlay unencapsulated: \(counters)")
             clock.lap("traffic")

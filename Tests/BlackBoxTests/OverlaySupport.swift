@@ -156,14 +156,14 @@ final class OverlayCluster {
             """)
     }
 
-    /// (Geneve packets to `port`, bare pod packets) counted so far.
-    func underlayCounters() throws -> (geneve: Int, bare: Int) {
+    /// (Geneve packets to `port`, bare pod packets to `podSubnet`) counted so far.
+    func underlayCounters(podSubnet: String) throws -> (geneve: Int, bare: Int) {
         let text = try Shell.must(["ip", "netns", "exec", underlay, "nft", "list", "table", "bridge", "scni-underlay"]).stdout
         func packets(after rule: String) -> Int? {
             guard let range = text.range(of: rule + " counter packets ") else { return nil }
             return Int(text[range.upperBound...].prefix { $0.isNumber })
         }
-        guard let geneve = packets(after: "udp dport \(port)"), let bare = packets(after: "ip daddr") else {
+        guard let geneve = packets(after: "udp dport \(port)"), let bare = packets(after: "ip daddr \(podSubnet)") else {
             throw HarnessError("no counters in the underlay's table: \(text)")
         }
         return (geneve, bare)

@@ -47,7 +47,7 @@ extension BlackBox {
         /// the ADDs also reconcile two tunnels; without Geneve the rounds still race bridge creation, the lock
         /// and GC removing the bridge. Each round ends with a GC that keeps nothing: the node is back to its
         /// underlay NIC alone.
-        @Test(arguments: [24, 96])
+        @Test(arguments: ReliabilityKnobs.overlayPodCounts)
         func overlayAddCheckDelAndGCAtOnce(pods: Int) throws {
             let tunnels = try GeneveKernel.available
             let peers = tunnels ? ["192.0.2.1", "192.0.2.2", "192.0.2.3"] : ["192.0.2.1"]
