@@ -32,11 +32,13 @@ let package = Package(
         .executableTarget(name: "macvtap", dependencies: ["CNIKit", "Netlink", "Attach"]),
         .executableTarget(name: "layer2-overlay", dependencies: ["CNIKit", "Netlink", "Attach"]),
 
+        // What the root test suites share: throwaway network namespaces and running commands.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "NetworkTypesTests", dependencies: ["NetworkTypes"]),
         .testTarget(name: "CNIKitTests", dependencies: ["CNIKit"]),
-        .testTarget(name: "AttachTests", dependencies: ["Attach", "tuning", "bridge", "macvtap"]),
+        .testTarget(name: "AttachTests", dependencies: ["Attach", "tuning", "bridge", "macvtap", "TestSupport"]),
         // Needs root: creates throwaway network namespaces.
-        .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "Attach"]),
+        .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "Attach", "TestSupport"]),
         // Needs root and the libcni runner (make runner): drives the built plugins black-box.
         .testTarget(name: "BlackBoxTests"),
     ]

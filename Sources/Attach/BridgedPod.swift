@@ -71,13 +71,14 @@ public enum BridgedPod {
         return leased
     }
 
-    /// The spoof check of the pod's port: its MAC, and with `ipSpoofCheck` its IPv4 addresses.
+    /// The spoof check of the pod's port: its MAC, and with `ipSpoofCheck` its IPv4 and IPv6 addresses.
     public static func protect(_ result: Result, _ call: Call, ipSpoofCheck: Bool, rollback: Rollback) throws {
         let pod = result.interfaces[2]
         guard let mac = MACAddress(pod.mac) else { return }
-        let ipv4 = ipSpoofCheck ? result.ips.compactMap { IPNetwork($0.address)?.address }.filter(\.isIPv4).map(\.bytes) : []
+        let own = ipSpoofCheck ? result.ips.compactMap { IPNetwork($0.address)?.address } : []
         let hostVeth = result.interfaces[1].name
-        try SpoofCheck.install(.init(hostVeth: hostVeth, mac: mac, ipv4: ipv4,
+        try SpoofCheck.install(.init(hostVeth: hostVeth, mac: mac, ipv4: own.filter(\.isIPv4).map(\.bytes),
+                                     ipv6: own.filter { !$0.isIPv4 }.map(\.bytes),
                                      owner: "\(call.environment.containerID)/\(call.environment.ifname)"),
                                on: try NftSocket())
         rollback.push("remove the spoof check of \(hostVeth)") { try SpoofCheck.remove(hostVeth: hostVeth, on: try NftSocket()) }

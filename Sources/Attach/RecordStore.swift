@@ -6,7 +6,6 @@ import FoundationEssentials
 public struct RecordStore<Record: Codable>: Sendable {
     public let directory: String
     private let store: StateStore
-    private let naming: @Sendable (String, String) -> String
 
     /// The records of one network: `<base>/<network>`. GC is called per network with that network's
     /// valid attachments, so each network's records must stand apart from the others'.
@@ -14,17 +13,11 @@ public struct RecordStore<Record: Codable>: Sendable {
     /// `dataDir` is the config's key as written: unset or empty means `defaultBase`.
     public init(dataDir: String?, default defaultBase: String, network: String) {
         let base = dataDir.flatMap { $0.isEmpty ? nil : $0 } ?? defaultBase
-        self.init(directory: "\(base)/\(network)")
+        store = StateStore(base: base, subdirectory: network)
+        directory = store.directory
     }
 
-    /// `naming` maps (container id, ifname) to a file name; the default is `<containerID>-<ifname>.json`.
-    public init(directory: String, naming: @escaping @Sendable (String, String) -> String = { "\($0)-\($1).json" }) {
-        self.directory = directory
-        self.store = StateStore(directory: directory)
-        self.naming = naming
-    }
-
-    public func fileName(containerID: String, ifname: String) -> String { naming(containerID, ifname) }
+    public func fileName(containerID: String, ifname: String) -> String { "\(containerID)-\(ifname).json" }
 
     /// The record of one attachment; nil when there is none. An unreadable file is an error naming it.
     public func load(containerID: String, ifname: String) throws(CNIError) -> Record? {
@@ -52,7 +45,7 @@ public struct RecordStore<Record: Codable>: Sendable {
     /// For GC: every readable record whose attachment is not in `valid`, with its file name.
     /// Files that do not decode as a record are left alone.
     public func stale(keeping valid: [NetConf.Attachment]) throws(CNIError) -> [(file: String, record: Record)] {
-        let keep = Set(valid.map { naming($0.containerID, $0.ifname) })
+        let keep = Set(valid.map { fileName(containerID: $0.containerID, ifname: $0.ifname) })
         var stale: [(file: String, record: Record)] = []
         for name in try store.names() where name.hasSuffix(".json") && !keep.contains(name) {
             guard let bytes = try store.read(name: name), let record = try? decode(bytes, file: name) else { continue }

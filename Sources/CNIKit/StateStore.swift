@@ -12,16 +12,28 @@ import Glibc
 /// leaving whatever they point to untouched. Names are single path components.
 public struct StateStore: Sendable {
     public let directory: String
+    private let base: String
+    private let subdirectory: String?
 
     public init(directory: String) {
         self.directory = directory
+        base = directory
+        subdirectory = nil
+    }
+
+    /// `<base>/<subdirectory>` (one path component, e.g. a network name), reached from the base's
+    /// descriptor: neither may be a symlink.
+    public init(base: String, subdirectory: String) {
+        directory = "\(base)/\(subdirectory)"
+        self.base = base
+        self.subdirectory = subdirectory
     }
 
     /// Replaces `name` with `bytes` atomically; creates the directory (and missing parents) if needed.
     public func write(name: String, bytes: [UInt8]) throws(CNIError) {
         try validate(name)
-        try makeDirectories(directory, mode: 0o700)
-        guard let dir = try openDirectory() else { throw failure("open", directory) }
+        try makeDirectories(base, mode: 0o700)
+        guard let dir = try openDirectory(creating: true) else { throw failure("open", directory) }
         try refuseSpecialFile(dir, name)
         let temporary = ".\(name).\(getpid()).tmp"
         unlinkat(dir.fd, temporary, 0)  // left by a killed run that had our pid
@@ -95,21 +107,31 @@ public struct StateStore: Sendable {
         }
     }
 
-    /// The directory, opened without following a symlink; nil when it does not exist.
-    private func openDirectory() throws(CNIError) -> OpenDirectory? {
-        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+    /// The directory, opened without following a symlink; nil when it does not exist. `creating`
+    /// makes the subdirectory (0700) when the base exists without it.
+    private func openDirectory(creating: Bool = false) throws(CNIError) -> OpenDirectory? {
+        guard let baseDir = try open(base, at: AT_FDCWD, shown: base) else { return nil }
+        guard let subdirectory else { return baseDir }
+        if creating, mkdirat(baseDir.fd, subdirectory, 0o700) != 0, errno != EEXIST {
+            throw failure("create directory", directory)
+        }
+        return try open(subdirectory, at: baseDir.fd, shown: directory)
+    }
+
+    private func open(_ path: String, at parent: Int32, shown: String) throws(CNIError) -> OpenDirectory? {
+        let fd = openat(parent, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else {
             let code = errno
             var info = stat()
-            if lstat(directory, &info) == 0, info.st_mode & S_IFMT == S_IFLNK { throw symlinkRefused(directory) }
+            if fstatat(parent, path, &info, AT_SYMLINK_NOFOLLOW) == 0, info.st_mode & S_IFMT == S_IFLNK { throw symlinkRefused(shown) }
             if code == ENOENT { return nil }
-            throw CNIError(.ioFailure, "cannot open state directory \(directory): \(errnoText(code))")
+            throw CNIError(.ioFailure, "cannot open state directory \(shown): \(errnoText(code))")
         }
         let dir = OpenDirectory(fd: fd)
         var info = stat()
-        guard fstat(fd, &info) == 0 else { throw failure("stat", directory) }
+        guard fstat(fd, &info) == 0 else { throw failure("stat", shown) }
         guard info.st_uid == geteuid(), info.st_mode & 0o022 == 0 else {
-            throw CNIError(.ioFailure, "state directory \(directory) is owned by uid \(info.st_uid) with mode "
+            throw CNIError(.ioFailure, "state directory \(shown) is owned by uid \(info.st_uid) with mode "
                 + "\(String(info.st_mode & 0o7777, radix: 8)): refusing to keep state where another user can "
                 + "write; use a directory only this plugin's user can write (the default is created 0700)")
         }

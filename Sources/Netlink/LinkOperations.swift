@@ -22,8 +22,28 @@ extension RouteSocket {
         try dump("list links in", netnsPath, allocate: { rtnl_link_alloc_cache(sock, AF_UNSPEC, &$0) }) { Link($0) }
     }
 
-    /// Changes the attributes `change` names on the link `name`.
+    /// Changes the attributes `change` names on the link `name`. A rename of a running link, which
+    /// kernels before 6.2 refuse (EBUSY), is done with the link down for the moment of the rename; the
+    /// link ends up as `change.up` says, or as it was.
     public func setLink(_ name: String, _ change: LinkChange) throws(NetlinkError) {
+        do {
+            try changeLink(name, change)
+        } catch where error.errno == EBUSY && change.name != nil && change.name != name {
+            let wasUp = try existingLink(named: name).isUp
+            guard wasUp else { throw error }
+            try changeLink(name, LinkChange(up: false))
+            var renaming = change
+            renaming.up = change.up ?? true
+            do {
+                try changeLink(name, renaming)
+            } catch {
+                try? changeLink(name, LinkChange(up: true))
+                throw error
+            }
+        }
+    }
+
+    private func changeLink(_ name: String, _ change: LinkChange) throws(NetlinkError) {
         try withKernelLink(name) { (original) throws(NetlinkError) in
             let request = rtnl_link_alloc()!
             defer { rtnl_link_put(request) }

@@ -20,13 +20,14 @@ struct MacvtapAdd {
 
         return try Rollback.run { rollback in
             var record = AttachmentRecord(containerID: environment.containerID, ifname: environment.ifname,
-                                          netns: podPath, devicePlugin: false, nodeName: "")
+                                          netns: podPath, netnsID: PodNamespace.identity(podPath),
+                                          devicePlugin: false, nodeName: "")
             // The record is written before anything changes: an ADD killed at any later step leaves
             // something GC can find (and, device-plugin flow, the values to give the macvtap back with).
             switch plan.source {
             case .standalone(let master):
                 record.nodeName = NodeName.standalone(containerID: environment.containerID, ifname: environment.ifname)
-                try write(record, rollback: rollback)
+                try plan.records.save(record, containerID: record.containerID, ifname: record.ifname, rollback: rollback)
                 try create(record.nodeName, on: master, node: node, rollback: rollback)
             case .devicePlugin(let deviceID):
                 let device = try devicePluginMacvtap(deviceID, node: node)
@@ -35,7 +36,7 @@ struct MacvtapAdd {
                 record.originalMAC = device.mac?.description
                 record.originalMTU = device.mtu
                 record.originalPromiscuous = device.isPromiscuous
-                try write(record, rollback: rollback)
+                try plan.records.save(record, containerID: record.containerID, ifname: record.ifname, rollback: rollback)
             }
             pushTakeBack(record, rollback: rollback)
             let link = try Handover.moveIn(record.nodeName, node: node, pod: pod, .init(
@@ -93,12 +94,6 @@ struct MacvtapAdd {
         }
     }
 
-    private func write(_ record: AttachmentRecord, rollback: Rollback) throws {
-        let store = StateStore(directory: plan.dataDir)
-        let name = AttachmentRecord.fileName(containerID: record.containerID, ifname: record.ifname)
-        try store.write(name: name, bytes: try record.encoded())
-        rollback.push("remove record \(plan.dataDir)/\(name)") { try store.remove(name: name) }
-    }
 }
 
 extension AttachmentRecord {

@@ -34,12 +34,6 @@ struct MacvtapConfig: Decodable {
     /// KubeVirt's qemu user and group.
     static let defaultOwner = 107
 
-    /// Where attachment records live: `dataDir`, or the default when unset or empty.
-    var recordDirectory: String {
-        guard let dataDir, !dataDir.isEmpty else { return MacvtapConfig.defaultDataDir }
-        return dataDir
-    }
-
     /// The device plugin's device, from the top level or `runtimeConfig.deviceID`; nil when neither is set.
     var device: String? {
         [deviceID, runtimeConfig?.deviceID].compactMap { $0 }.first { !$0.isEmpty }

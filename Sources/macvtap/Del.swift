@@ -12,9 +12,9 @@ struct MacvtapDel {
 
     func run() throws {
         let environment = call.environment
-        let store = StateStore(directory: config.recordDirectory)
-        let fileName = AttachmentRecord.fileName(containerID: environment.containerID, ifname: environment.ifname)
-        let record = try store.read(name: fileName).flatMap(AttachmentRecord.decode)
+        let records = config.records(network: call.conf.name)
+        // A record that does not decode must not block DEL: the names are derived as without one.
+        let record = (try? records.load(containerID: environment.containerID, ifname: environment.ifname)) ?? nil
         let nodeName: String
         let devicePlugin: Bool
         if let record {
@@ -40,6 +40,6 @@ struct MacvtapDel {
             let node = try RouteSocket()
             if try node.link(named: nodeName)?.kind == "macvtap" { try Handover.deleteIfPresent(nodeName, in: node) }
         }
-        try store.remove(name: fileName)
+        try records.remove(containerID: environment.containerID, ifname: environment.ifname)
     }
 }

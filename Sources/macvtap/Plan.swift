@@ -21,9 +21,9 @@ struct MacvtapPlan {
     var owner: UInt32
     var group: UInt32
     var mac: MACAddress?
-    var dataDir: String
+    var records: RecordStore<AttachmentRecord>
 
-    init(_ config: MacvtapConfig, environment: Environment) throws(CNIError) {
+    init(_ config: MacvtapConfig, network: String, environment: Environment) throws(CNIError) {
         if let deviceID = config.device {
             source = .devicePlugin(deviceID: deviceID)
         } else {
@@ -38,7 +38,7 @@ struct MacvtapPlan {
         promiscuous = config.promiscMode ?? false
         owner = try MacvtapPlan.id(config.owner, naming: "owner")
         group = try MacvtapPlan.id(config.group, naming: "group")
-        dataDir = config.recordDirectory
+        records = config.records(network: network)
         // Lowest first: config mac < CNI_ARGS MAC= < args.cni.mac < runtimeConfig.mac.
         mac = try MACChoice.choose([
             .init("mac", config.mac),
@@ -70,5 +70,12 @@ struct MacvtapPlan {
             throw CNIError(.invalidConfig, "\(field): \(value) is not a user or group id (0 to 4294967294; default 107, KubeVirt's qemu)")
         }
         return UInt32(value)
+    }
+}
+
+extension MacvtapConfig {
+    /// Where the attachment records of `network` live: under `dataDir`, or the default when unset or empty.
+    func records(network: String) -> RecordStore<AttachmentRecord> {
+        RecordStore(dataDir: dataDir, default: MacvtapConfig.defaultDataDir, network: network)
     }
 }

@@ -21,7 +21,7 @@ struct TuningAdd {
             try plan.sysctls.reduce(into: [String: String]()) { $0[$1.key.path] = try Sysctl.read($1.key) }
         }
         let backup = Backup(capturing: link, sysctls: current, for: plan, keeping: earlier,
-                            containerID: call.environment.containerID, ifname: ifname, netns: netnsPath)
+                            containerID: call.environment.containerID, ifname: ifname, network: call.conf.name, netns: netnsPath)
 
         try Rollback.run { rollback in
             try store.write(name: file, bytes: try backup.encoded())

@@ -1,7 +1,7 @@
+import Attach
 import CNIKit
 import FoundationEssentials
 import Netlink
-internal import Glibc
 
 /// The pod interface's values from before tuning changed them, saved in `dataDir` so DEL can put them
 /// back. The file name and the first five keys are the reference plugin's, so a pod added by the
@@ -15,9 +15,11 @@ struct Backup: Codable, Equatable {
     var txQLen: Int?
     /// Path under /proc/sys -> the value before ADD.
     var sysctl: [String: String]?
-    /// The attachment this belongs to, for GC (the reference's files lack it).
+    /// The attachment and network this belongs to, for GC (the reference's files lack them). GC is
+    /// called per network and all networks share `dataDir`: it only touches its own network's backups.
     var containerID: String?
     var ifname: String?
+    var network: String?
     /// The pod's netns (CNI_NETNS) and its identity (device:inode), so GC can restore a pod that still
     /// exists — and only that one, should the path name another namespace by then (ours).
     var netns: String?
@@ -28,7 +30,7 @@ struct Backup: Codable, Equatable {
     /// The current values of everything `plan` will change. Values already saved by an earlier ADD of
     /// the same attachment win: they are the true originals.
     init(capturing link: Link, sysctls: [String: String], for plan: TuningPlan, keeping earlier: Backup?,
-         containerID: String, ifname: String, netns: String) {
+         containerID: String, ifname: String, network: String, netns: String) {
         mac = earlier?.mac ?? (plan.mac != nil ? link.mac?.description : nil)
         promisc = earlier?.promisc ?? (plan.promiscuous ? link.isPromiscuous : nil)
         mtu = earlier?.mtu ?? (plan.mtu != nil ? Int(link.mtu) : nil)
@@ -38,15 +40,9 @@ struct Backup: Codable, Equatable {
         sysctl = saved.isEmpty ? nil : saved
         self.containerID = containerID
         self.ifname = ifname
+        self.network = network
         self.netns = netns
-        netnsID = Backup.namespaceID(netns)
-    }
-
-    /// "device:inode" of the namespace file at `path`; nil when there is none.
-    static func namespaceID(_ path: String) -> String? {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return nil }
-        return "\(info.st_dev):\(info.st_ino)"
+        netnsID = PodNamespace.identity(netns)
     }
 
     /// The change that puts the saved link values back.

@@ -30,7 +30,7 @@ enum Tuning: CNIPlugin {
 
     static func gc(_ call: Call) throws {
         let config = try call.decode(TuningConfig.self)
-        try TuningGC(dataDir: config.backupDirectory, valid: call.conf.validAttachments ?? []).run()
+        try TuningGC(dataDir: config.backupDirectory, network: call.conf.name, valid: call.conf.validAttachments ?? []).run()
     }
 
     private static func planned(_ call: Call) throws -> TuningPlan {

@@ -12,7 +12,7 @@ import Testing
         ])
         let full = #"{"cniVersion":"0.3.1","name":"n","type":"macvtap","# + json.dropFirst()
         let call = Call(environment: environment, stdin: Array(full.utf8), conf: try NetConf.parse(Array(full.utf8)), log: Log())
-        return try MacvtapPlan(try call.decode(MacvtapConfig.self), environment: environment)
+        return try MacvtapPlan(try call.decode(MacvtapConfig.self), network: call.conf.name, environment: environment)
     }
 
     /// Vectors of the xxHash spec (seed 0), the last one checked against libxxhash 0.8.1's XXH64 (32 bytes:
@@ -42,7 +42,7 @@ import Testing
         let standalone = try plan(#"{"master":"eth1"}"#)
         #expect(standalone.source == .standalone(master: "eth1") && standalone.mode == .bridge)
         #expect(standalone.owner == 107 && standalone.group == 107 && standalone.mtu == nil && !standalone.promiscuous)
-        #expect(standalone.dataDir == "/var/lib/cni/swift-cni/macvtap")
+        #expect(standalone.records.directory == "/var/lib/cni/swift-cni/macvtap/n", "records per network under the default dataDir")
         let device = try plan(#"{"deviceID":"dataplaneMvp0","master":"eth1","mtu":1500}"#)
         #expect(device.source == .devicePlugin(deviceID: "dataplaneMvp0") && device.mode == nil && device.mtu == 1500,
                 "deviceID wins over master; the device plugin chose the mode")

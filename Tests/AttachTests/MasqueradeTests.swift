@@ -2,6 +2,7 @@ import Attach
 import Foundation
 import Netlink
 import Testing
+import TestSupport
 
 /// `Masquerade` proven by traffic between throwaway namespaces, by its cost at 200 pods and by its
 /// transactions (atomic, idempotent).
@@ -13,8 +14,8 @@ import Testing
     /// pod C (10.77.0.99/32, inside A's subnet but reached through the node). ip_forward=1 in the node only.
     @Test func podTrafficLeavesAsTheNodeOnlyWhileInstalled() throws {
         try requireRootForNamespaces()
-        let node = try ScratchNamespace("mnode"), outside = try ScratchNamespace("mout")
-        let podA = try ScratchNamespace("ma"), podB = try ScratchNamespace("mb"), podC = try ScratchNamespace("mc")
+        let node = try ThrowawayNamespace("mnode"), outside = try ThrowawayNamespace("mout")
+        let podA = try ThrowawayNamespace("ma"), podB = try ThrowawayNamespace("mb"), podC = try ThrowawayNamespace("mc")
 
         try node.ip("link", "add", "br0", "type", "bridge")
         try node.ip("addr", "add", "10.77.0.1/24", "dev", "br0")
@@ -81,7 +82,7 @@ import Testing
     /// The ruleset as `nft` prints it: one table, the base chain's two vmap rules, the pod chain.
     @Test func rulesetHasTheReferencesShape() throws {
         try requireRootForNamespaces()
-        let node = try ScratchNamespace("mshape")
+        let node = try ThrowawayNamespace("mshape")
         let socket = try NftSocket(in: try NetNS(path: node.path))
         try Masquerade.install(.init(id: "veth1", addresses: [net("10.77.0.2/24"), net("fd00:77::2/64")],
                                      owner: "c1/eth0 (net1)"), on: socket)
@@ -134,7 +135,7 @@ import Testing
 
     @Test func installTwiceLeavesOneOfEverythingAndRemoveTwiceIsFine() throws {
         try requireRootForNamespaces()
-        let node = try ScratchNamespace("midem")
+        let node = try ThrowawayNamespace("midem")
         let socket = try NftSocket(in: try NetNS(path: node.path))
         let a = Masquerade.Attachment(id: "va", addresses: [net("10.77.0.2/24"), net("10.77.0.2/24"), net("fd00::2/64")], owner: "c1/eth0")
         let b = Masquerade.Attachment(id: "vb", addresses: [net("10.77.0.3/24")], owner: "c2/eth0")
@@ -161,7 +162,7 @@ import Testing
     /// created, the first attachment is untouched; CHECK sees drift when an element is gone.
     @Test func aClashingAddressFailsTheWholeInstall() throws {
         try requireRootForNamespaces()
-        let node = try ScratchNamespace("matom")
+        let node = try ThrowawayNamespace("matom")
         let socket = try NftSocket(in: try NetNS(path: node.path))
         let a = Masquerade.Attachment(id: "va", addresses: [net("10.77.0.2/24")], owner: "c1/eth0")
         try Masquerade.install(a, on: socket)
@@ -189,7 +190,7 @@ import Testing
     /// Setup cost stays flat: 200 attachments, one `install` (one transaction, under the lock) each.
     @Test func the200thAttachmentCostsAboutWhatTheFirstDid() throws {
         try requireRootForNamespaces()
-        let node = try ScratchNamespace("mscale")
+        let node = try ThrowawayNamespace("mscale")
         let socket = try NftSocket(in: try NetNS(path: node.path))
         let count = 200
         func median(_ values: ArraySlice<Double>) -> Double { values.sorted()[values.count / 2] }

@@ -98,5 +98,97 @@ extension BlackBox {
             #expect(try setup.del(pod, ifname, identity).succeeded)
             #expect(try Nft.tables(in: setup.sandbox.node) == [])
         }
+
+        /// Ours-only: `ipspoofchk: true` with a dual-stack host-local result also limits IPv6 and ND: a
+        /// foreign IPv6 source and an NA for someone else's address (the gateway's) are dropped, the pod's
+        /// own source and NA pass, DAD (from `::`) still reaches the other hosts.
+        @Test(.enabled(if: Implementation.enabled.contains(.ours), "ipspoofchk is ours only"),
+              arguments: BridgeSetup.ifnames)
+        func ipv6SpoofCheck(_ ifname: String) throws {
+            let setup = try BridgeSetup(.ours, "br-spoof-check.conflist") {
+                $0["ipspoofchk"] = true
+                $0["enabledad"] = true
+                $0["ipam"] = ["type": "host-local", "ranges": [[["subnet": "10.250.11.0/24"]], [["subnet": "fd00:250:11::/64"]]]]
+            }
+            let node = setup.sandbox.node, pod = try setup.sandbox.pod()
+            let identity = PodIdentity.random()
+            let add = try setup.add(pod, ifname, identity)
+            try #require(add.succeeded, "\(add)")
+            let result = BridgeResult(add)
+            let addresses = result.ips.compactMap { ($0["address"] as? String)?.split(separator: "/").first.map(String.init) }
+            let own4 = try #require(addresses.first { !$0.contains(":") }), own6 = try #require(addresses.first { $0.contains(":") })
+            let mac = try #require(result.podMAC)
+            let gateway6 = "fd00:250:11::1"
+
+            // DAD with the default accept_dad: the pod's address and the gateway go from tentative to valid.
+            #expect(try IPv6Address.settle(in: pod, own6, dev: ifname) == [], "the pod's address after DAD")
+            #expect(try IPv6Address.settle(in: node, gateway6, dev: setup.bridge) == [], "the gateway after DAD")
+
+            #expect(try Traffic.udpEcho(from: pod, to: gateway6, in: node, source: own6), "own IPv6 source")
+            #expect(try Traffic.udpEcho(from: pod, to: Self.gateway, in: node, source: own4), "own IPv4 source (dual-stack)")
+            try Shell.must(["ip", "-n", pod, "addr", "add", "fd00:250:11::200/128", "dev", ifname, "nodad"])
+            #expect(try !Traffic.udpReaches(from: pod, to: gateway6, in: node, source: "fd00:250:11::200"),
+                    "a foreign IPv6 source reached the gateway")
+            #expect(try Traffic.udpEcho(from: pod, to: gateway6, in: node, source: own6), "own IPv6 source after the foreign one")
+
+            // Unsolicited NAs, crafted in the pod, seen (or not) on the bridge.
+            let frames = [["na", own6, own6, mac], ["na", own6, gateway6, mac]]
+            let seen = try IPv6Address.frames(from: pod, dev: ifname, seenOn: setup.bridge, in: node, frames)
+            #expect(seen.contains { $0["type"] as? Int == 136 && $0["target"] as? String == own6 }, "an NA for its own address: \(seen)")
+            #expect(!seen.contains { $0["type"] as? Int == 136 && $0["target"] as? String == gateway6 },
+                    "an NA claiming the gateway's address passed: \(seen)")
+
+            // The pod's DAD NS (from ::) reaches the node: a link-local the bridge has is found duplicate.
+            try Shell.must(["ip", "-n", node, "addr", "add", "fe80::5f:1/64", "dev", setup.bridge, "nodad"])
+            try Shell.must(["ip", "-n", pod, "addr", "add", "fe80::5f:1/64", "dev", ifname])
+            #expect(try IPv6Address.settle(in: pod, "fe80::5f:1", dev: ifname) == ["dadfailed"], "the pod's DAD did not reach the node")
+
+            #expect(try setup.del(pod, ifname, identity).succeeded)
+            #expect(try Nft.tables(in: node) == [])
+        }
+    }
+}
+
+/// IPv6 address state and crafted ND frames (Tests/tools/ip6frames.py) in the sandbox's namespaces.
+enum IPv6Address {
+    static let tool = Environment.packageRoot.appendingPathComponent("Tests/tools/ip6frames.py").path
+
+    /// Waits (at most ~5 s) until DAD of `address` is over: `[]` valid, `["dadfailed"]`, `["tentative"]`
+    /// (still), `["absent"]`.
+    static func settle(in netns: String, _ address: String, dev: String) throws -> [String] {
+        var flags = ["absent"]
+        for _ in 0..<50 {
+            let text = try Shell.must(["ip", "-n", netns, "-j", "-6", "addr", "show", "dev", dev]).stdout
+            let infos = ((JSON.parse(text) as? [[String: Any]]) ?? []).flatMap { ($0["addr_info"] as? [[String: Any]]) ?? [] }
+            guard let info = infos.first(where: { $0["local"] as? String == address }) else { flags = ["absent"]; break }
+            if info["dadfailed"] as? Bool == true { return ["dadfailed"] }  // a failed address stays tentative too
+            flags = info["tentative"] as? Bool == true ? ["tentative"] : []
+            if flags.isEmpty { break }
+            usleep(100_000)
+        }
+        return flags
+    }
+
+    /// Sends each frame (arguments of `ip6frames.py send`) from `dev` in `client` and returns the NS/NA/RA
+    /// frames seen on `listenDev` in `server` meanwhile.
+    static func frames(from client: String, dev: String, seenOn listenDev: String, in server: String,
+                       _ frames: [[String]]) throws -> [[String: Any]] {
+        let listener = Process()
+        listener.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        listener.arguments = ["ip", "netns", "exec", server, Environment.python3, tool, "listen", listenDev,
+                              "\(Double(frames.count) * 0.5 + 2)"]
+        listener.environment = ["PATH": Shell.path]
+        let out = Pipe()
+        listener.standardOutput = out
+        listener.standardError = FileHandle.nullDevice
+        try listener.run()
+        defer { if listener.isRunning { listener.terminate() } }
+        usleep(400_000)
+        for frame in frames {
+            try Shell.must(["ip", "netns", "exec", client, Environment.python3, tool, "send", dev] + frame)
+        }
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        listener.waitUntilExit()
+        return String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap { JSON.object(String($0)) }
     }
 }

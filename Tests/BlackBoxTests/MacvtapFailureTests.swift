@@ -113,8 +113,9 @@ extension BlackBox {
             }
         }
 
-        /// GC removes the macvtap of an attachment no longer valid and keeps the valid one; STATUS is ready
-        /// while the master exists and not (code 50, naming it) once it is gone.
+        /// GC removes the macvtap of an attachment no longer valid and keeps the valid one; GC of another
+        /// network sharing the dataDir touches neither; STATUS is ready while the master exists and not
+        /// (code 50, naming it) once it is gone.
         @Test func gcAndStatus() throws {
             let sandbox = try Sandbox()
             let cni = try CNI(sandbox, .ours)
@@ -128,21 +129,28 @@ extension BlackBox {
             }
             #expect(MacvtapWorld.records(sandbox).count == 2)
 
-            // STATUS and GC exist from spec 1.1.0, which libcni 1.1.2 cannot ADD with: the same plugin and
-            // dataDir under a 1.1.0 network.
-            try Fixtures.write(["cniVersion": "1.1.0", "name": "macvtap-gc", "plugins": [["type": "macvtap", "master": "nic0"]]],
-                               as: "macvtap-gc.conflist", in: sandbox)
-            let status = try cni.status(network: "macvtap-gc")
+            // STATUS and GC exist from spec 1.1.0, which libcni 1.1.2 cannot ADD with: the same network
+            // rewritten as 1.1.0, and another 1.1.0 network with the same plugin and dataDir.
+            _ = try MacvtapWorld.standalone(sandbox, cniVersion: "1.1.0")
+            try Fixtures.write(["cniVersion": "1.1.0", "name": "macvtap-other", "plugins": [["type": "macvtap", "master": "nic0"]]],
+                               as: "macvtap-other.conflist", in: sandbox)
+            let other = try cni.gc(network: "macvtap-other", attachments: [])
+            #expect(other.succeeded, "\(other)")
+            #expect(MacvtapWorld.records(sandbox).count == 2, "GC of another network leaves this one's records")
+            #expect(try MacvtapWorld.macvtaps(in: gonePod) == [IfName.multus])
+            let status = try cni.status(network: network)
             #expect(status.succeeded, "\(status)")
-            let gc = try cni.gc(network: "macvtap-gc", attachments: [(kept.containerID, IfName.multus)])
+            let gc = try cni.gc(network: network, attachments: [(kept.containerID, IfName.multus)])
             #expect(gc.succeeded, "\(gc)")
             #expect(try MacvtapWorld.macvtaps(in: keptPod) == [IfName.multus])
             #expect(try MacvtapWorld.macvtaps(in: gonePod).isEmpty)
-            #expect(MacvtapWorld.records(sandbox) == ["\(kept.containerID)-\(IfName.multus).json"])
+            #expect(MacvtapWorld.records(sandbox) == ["\(network)/\(kept.containerID)-\(IfName.multus).json"])
+            _ = try MacvtapWorld.standalone(sandbox, cniVersion: "1.0.0")  // libcni 1.1.2 DELs only up to 1.0.0
 
             #expect(try cni.del(network: network, netns: keptPod, pod: kept).succeeded)
             try Shell.must(["ip", "-n", sandbox.node, "link", "del", "nic0"])
-            let notReady = try cni.status(network: "macvtap-gc")
+            _ = try MacvtapWorld.standalone(sandbox, cniVersion: "1.1.0")
+            let notReady = try cni.status(network: network)
             #expect(notReady.errorCode == 50 && notReady.errorMessage?.contains("nic0") == true, "\(notReady)")
         }
     }

@@ -80,8 +80,12 @@ enum MacvtapWorld {
         return ("\((dev >> 8) & 0xfff | (dev >> 32) & ~0xfff):\(dev & 0xff | (dev >> 12) & ~0xff)", Int(info.st_uid), Int(info.st_gid))
     }
 
-    /// The records the plugin keeps in the sandbox's macvtap dataDir.
+    /// The records the plugin keeps in the sandbox's macvtap dataDir, as "<network>/<file>", sorted.
     static func records(_ sandbox: Sandbox) -> [String] {
-        (try? FileManager.default.contentsOfDirectory(atPath: sandbox.dir.appendingPathComponent("macvtap").path)) ?? []
+        let base = sandbox.dir.appendingPathComponent("macvtap").path
+        let networks = (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? []
+        return networks.flatMap { network in
+            ((try? FileManager.default.contentsOfDirectory(atPath: "\(base)/\(network)")) ?? []).map { "\(network)/\($0)" }
+        }.sorted()
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// Many pods at once on one bridge (host-local, MAC spoof check), through libcni: ADDs, CHECKs, DELs and
-/// GCs all running at the same time, round after round (`RELIABILITY_ROUNDS`, default 3). Every call
+/// GCs all running at the same time, round after round (`RELIABILITY_ROUNDS`, default 20). Every call
 /// succeeds, every round ends with nothing left: no veth, nft table, record or host-local allocation.
 extension BlackBox {
     @Suite(.enabled(if: ReliabilityKnobs.oursEnabled, "ours-only: the reference leaves its nft table and leaks on GC"))

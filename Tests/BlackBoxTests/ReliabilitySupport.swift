@@ -294,9 +294,10 @@ struct WorldSnapshot: Equatable, CustomStringConvertible {
 
 /// Knobs of the reliability suites, from the environment.
 enum ReliabilityKnobs {
-    /// `RELIABILITY_ROUNDS`: how often the concurrency rounds repeat (default 3; the 20 by hand).
+    /// `RELIABILITY_ROUNDS`: how often the concurrency rounds repeat (default 20, what `make test` runs;
+    /// fewer for a quick local run; 1 in the VM lane).
     static var rounds: Int {
-        Environment.env["RELIABILITY_ROUNDS"].flatMap(Int.init).map { max(1, $0) } ?? (inVM ? 1 : 3)
+        Environment.env["RELIABILITY_ROUNDS"].flatMap(Int.init).map { max(1, $0) } ?? (inVM ? 1 : 20)
     }
 
     /// Inside the stock-kernel guest (Tests/vm/run.sh sets SCNI_VM): software emulation, one vCPU, about ten

@@ -59,7 +59,8 @@ extension BlackBox {
             #expect(del.succeeded, "\(del)")
         }
 
-        /// GC keeps the backups of valid attachments and removes the others; STATUS answers ready.
+        /// GC keeps the backups of valid attachments and removes the others, and never touches another
+        /// network's backups in the shared dataDir; STATUS answers ready.
         @Test(.enabled(if: Implementation.enabled.contains(.ours), "ours-only"))
         func gcRemovesBackupsOfGoneAttachmentsAndStatusIsReady() throws {
             let sandbox = try Sandbox()
@@ -74,14 +75,21 @@ extension BlackBox {
             let backups = { try FileManager.default.contentsOfDirectory(atPath: sandbox.tuningDir.path).sorted() }
             #expect(try backups().count == 2)
 
-            // GC and STATUS of tuning alone (the reference ptp 1.1.1 does not know these verbs).
-            try Fixtures.write(["cniVersion": "1.1.0", "name": "tuning-only", "plugins": [["type": "tuning"]]],
-                               as: "tuning-only.conflist", in: sandbox)
-            let status = try cni.status(network: "tuning-only")
+            // GC and STATUS of tuning alone (the reference ptp 1.1.1 does not know these verbs): first
+            // another network, then this one's name with only tuning in it.
+            try Fixtures.write(["cniVersion": "1.1.0", "name": "tuning-other", "plugins": [["type": "tuning"]]],
+                               as: "tuning-other.conflist", in: sandbox)
+            let other = try cni.gc(network: "tuning-other", attachments: [])
+            #expect(other.succeeded, "\(other)")
+            #expect(try backups().count == 2, "GC of another network leaves this one's backups")
+            try Fixtures.write(["cniVersion": "1.1.0", "name": network, "plugins": [["type": "tuning"]]],
+                               as: "ptp-mac.conflist", in: sandbox)
+            let status = try cni.status(network: network)
             #expect(status.succeeded, "\(status)")
-            let gc = try cni.gc(network: "tuning-only", attachments: [(kept.containerID, IfName.multus)])
+            let gc = try cni.gc(network: network, attachments: [(kept.containerID, IfName.multus)])
             #expect(gc.succeeded, "\(gc)")
             #expect(try backups() == ["\(kept.containerID)_\(IfName.multus).json"])
+            _ = try Fixtures.install("ptp-mac.conflist", in: sandbox)
 
             for (identity, pod) in [(kept, keptPod), (gone, gonePod)] {
                 #expect(try cni.del(network: network, netns: pod, pod: identity).succeeded)

@@ -1,6 +1,7 @@
 import Foundation
 import Netlink
 import Testing
+import TestSupport
 
 @Suite struct LinkTests {
     @Test func vethAcrossNamespacesAndEveryAttribute() throws {

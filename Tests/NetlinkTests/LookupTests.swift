@@ -1,6 +1,7 @@
 import Foundation
 import Netlink
 import Testing
+import TestSupport
 
 @Suite struct LookupTests {
     @Test func longestPrefixThenLowestMetricAndEveryAddress() throws {

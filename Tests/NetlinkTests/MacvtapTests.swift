@@ -1,6 +1,7 @@
 import Foundation
 import Netlink
 import Testing
+import TestSupport
 
 /// Macvtap creation and mode reading, in throwaway namespaces, checked against `ip -d`.
 ///

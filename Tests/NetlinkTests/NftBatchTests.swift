@@ -2,6 +2,7 @@ import Foundation
 import Attach
 import Netlink
 import Testing
+import TestSupport
 
 @Suite struct NftBatchTests {
     let mac = MACAddress("02:aa:bb:cc:dd:01")!

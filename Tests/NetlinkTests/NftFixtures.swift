@@ -2,6 +2,7 @@ import Foundation
 import Attach
 import Netlink
 import Testing
+import TestSupport
 
 /// The ruleset of a throwaway namespace as `nft -j list ruleset` prints it: the objects under "nftables",
 /// each a one-key dictionary ("table", "chain", "map", "rule", ...). Only reads state.

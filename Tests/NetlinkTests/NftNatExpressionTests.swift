@@ -2,6 +2,7 @@ import Foundation
 import Attach
 @testable import Netlink
 import Testing
+import TestSupport
 
 /// Destination fields, prefix matches, `meta nfproto` dependencies in inet tables, address-keyed verdict
 /// maps and the masquerade statement: encoded as `nft` encodes them, read back as `nft` prints them.

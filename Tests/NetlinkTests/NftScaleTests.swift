@@ -2,6 +2,7 @@ import Foundation
 import Attach
 import Netlink
 import Testing
+import TestSupport
 
 /// The per-pod cost must not grow with the number of pods: the base chain holds one rule (a verdict-map
 /// lookup, a hash), never a list of per-pod rules to walk or rewrite.

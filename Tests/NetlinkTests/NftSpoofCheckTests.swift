@@ -2,6 +2,7 @@ import Foundation
 import Attach
 import Netlink
 import Testing
+import TestSupport
 
 /// The spoof check proven by traffic: a node namespace with a Linux bridge, two pod namespaces on veths.
 @Suite struct NftSpoofCheckTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Netlink
 import Testing
+import TestSupport
 
 @Suite struct RouteTests {
     /// A namespace with veth r0 (up, with 10.9.0.2/24 and fd09::2/64) whose peer is up too.

@@ -1,5 +1,6 @@
 import Netlink
 import Testing
+import TestSupport
 
 @Suite struct SysctlKeyTests {
     @Test(arguments: [

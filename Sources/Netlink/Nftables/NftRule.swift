@@ -31,27 +31,47 @@ public enum NftField: Hashable, Sendable, CustomStringConvertible {
     case ipv6Destination
     /// `meta nfproto`: the netfilter family of the packet (NFPROTO_IPV4, NFPROTO_IPV6), 1 byte.
     case metaNfproto
+    /// `meta l4proto`: the transport protocol, found after any IPv6 extension headers, 1 byte.
+    case metaL4proto
+    /// `ip6 length`: the IPv6 payload length (extension headers included), network header offset 4, 2 bytes.
+    case ipv6PayloadLength
+    /// `icmpv6 type`: transport header offset 0, 1 byte.
+    case icmpv6Type
+    /// `icmpv6 taddr`: the target address of a Neighbor Solicitation or Advertisement, transport header
+    /// offset 8, 16 bytes.
+    case ndTarget
+    /// `@th,192,8`: the type of an NS/NA's first option (1 source, 2 target link-layer address),
+    /// transport header offset 24, 1 byte.
+    case ndFirstOptionType
+    /// `@th,208,48`: the Ethernet address a first link-layer address option carries, transport header
+    /// offset 26, 6 bytes.
+    case ndFirstOptionLinkLayer
 
-    /// The protocol check that must hold before the field means anything in a table of `family`,
-    /// the one `nft` adds: none where the family already implies the protocol (ip, ip6).
-    func dependency(in family: NftFamily) -> NftMatch? {
+    /// The protocol checks that must hold before the field means anything in a table of `family`,
+    /// the ones `nft` adds: none where the family already implies the protocol (ip, ip6). ICMPv6 fields
+    /// check the IPv6 protocol the way the IPv6 address fields do (`meta protocol ip6` in the bridge
+    /// family, where `nft` reads `ether type`, which a VLAN tag held outside the frame would hide),
+    /// then `meta l4proto ipv6-icmp`.
+    func dependencies(in family: NftFamily) -> [NftMatch] {
         switch self {
         case .arpSenderHardware, .arpSenderIPv4:
-            return NftMatch(.etherType, .equal, .arpType)
+            return [NftMatch(.etherType, .equal, .arpType)]
         case .ipv4Source, .ipv4Destination:
             switch family {
-            case .ip: return nil
-            case .inet: return NftMatch(.metaNfproto, .equal, .nfproto(.v4))
-            default: return NftMatch(.metaProtocol, .equal, .ipv4Type)
+            case .ip: return []
+            case .inet: return [NftMatch(.metaNfproto, .equal, .nfproto(.v4))]
+            default: return [NftMatch(.metaProtocol, .equal, .ipv4Type)]
             }
-        case .ipv6Source, .ipv6Destination:
+        case .ipv6Source, .ipv6Destination, .ipv6PayloadLength:
             switch family {
-            case .ip6: return nil
-            case .inet: return NftMatch(.metaNfproto, .equal, .nfproto(.v6))
-            default: return NftMatch(.metaProtocol, .equal, .ipv6Type)
+            case .ip6: return []
+            case .inet: return [NftMatch(.metaNfproto, .equal, .nfproto(.v6))]
+            default: return [NftMatch(.metaProtocol, .equal, .ipv6Type)]
             }
+        case .icmpv6Type, .ndTarget, .ndFirstOptionType, .ndFirstOptionLinkLayer:
+            return NftField.ipv6Source.dependencies(in: family) + [NftMatch(.metaL4proto, .equal, .byte(58))]
         default:
-            return nil
+            return []
         }
     }
 
@@ -59,7 +79,7 @@ public enum NftField: Hashable, Sendable, CustomStringConvertible {
     var addressLength: Int? {
         switch self {
         case .ipv4Source, .ipv4Destination: 4
-        case .ipv6Source, .ipv6Destination: 16
+        case .ipv6Source, .ipv6Destination, .ndTarget: 16
         default: nil
         }
     }
@@ -67,6 +87,7 @@ public enum NftField: Hashable, Sendable, CustomStringConvertible {
     /// The expression that loads the field into register 1.
     var load: NftExpr {
         let ll = NFT_PAYLOAD_LL_HEADER.rawValue, nh = NFT_PAYLOAD_NETWORK_HEADER.rawValue
+        let th = NFT_PAYLOAD_TRANSPORT_HEADER.rawValue
         switch self {
         case .iifname: return .meta(key: NFT_META_IIFNAME.rawValue)
         case .oifname: return .meta(key: NFT_META_OIFNAME.rawValue)
@@ -81,12 +102,18 @@ public enum NftField: Hashable, Sendable, CustomStringConvertible {
         case .ipv6Source: return .payload(base: nh, offset: 8, length: 16)
         case .ipv4Destination: return .payload(base: nh, offset: 16, length: 4)
         case .ipv6Destination: return .payload(base: nh, offset: 24, length: 16)
+        case .metaL4proto: return .meta(key: NFT_META_L4PROTO.rawValue)
+        case .ipv6PayloadLength: return .payload(base: nh, offset: 4, length: 2)
+        case .icmpv6Type: return .payload(base: th, offset: 0, length: 1)
+        case .ndTarget: return .payload(base: th, offset: 8, length: 16)
+        case .ndFirstOptionType: return .payload(base: th, offset: 24, length: 1)
+        case .ndFirstOptionLinkLayer: return .payload(base: th, offset: 26, length: 6)
         }
     }
 
-    /// The expressions that put the field in register 1 in a table of `family`, protocol check first.
+    /// The expressions that put the field in register 1 in a table of `family`, protocol checks first.
     func loadExpressions(in family: NftFamily) -> [NftExpr] {
-        (dependency(in: family)?.expressions(in: family) ?? []) + [load]
+        dependencies(in: family).flatMap { $0.expressions(in: family) } + [load]
     }
 
     public var description: String {
@@ -104,13 +131,35 @@ public enum NftField: Hashable, Sendable, CustomStringConvertible {
         case .ipv4Destination: "ip daddr"
         case .ipv6Destination: "ip6 daddr"
         case .metaNfproto: "meta nfproto"
+        case .metaL4proto: "meta l4proto"
+        case .ipv6PayloadLength: "ip6 length"
+        case .icmpv6Type: "icmpv6 type"
+        case .ndTarget: "icmpv6 taddr"
+        case .ndFirstOptionType: "@th,192,8"
+        case .ndFirstOptionLinkLayer: "@th,208,48"
         }
     }
 }
 
-/// `==` or `!=`.
+/// `==`, `!=` or `>` (the last compares big-endian integers, as the kernel's memcmp does).
 public enum NftComparison: Hashable, Sendable {
-    case equal, notEqual
+    case equal, notEqual, greaterThan
+
+    var op: UInt32 {
+        switch self {
+        case .equal: NFT_CMP_EQ.rawValue
+        case .notEqual: NFT_CMP_NEQ.rawValue
+        case .greaterThan: NFT_CMP_GT.rawValue
+        }
+    }
+
+    var symbol: String {
+        switch self {
+        case .equal: ""
+        case .notEqual: "!= "
+        case .greaterThan: "> "
+        }
+    }
 }
 
 /// One condition of a rule: a field compared with a value (`ether saddr 02:00:00:00:00:01`).
@@ -161,6 +210,34 @@ public struct NftMatch: Hashable, Sendable, CustomStringConvertible {
     public static func ipv6Source(_ address: [UInt8], _ comparison: NftComparison = .equal) -> NftMatch {
         NftMatch(.ipv6Source, comparison, .ipv6(address))
     }
+    /// `meta l4proto PROTOCOL` (58 ICMPv6, 6 TCP, 17 UDP).
+    public static func metaL4proto(_ protocolNumber: UInt8, _ comparison: NftComparison = .equal) -> NftMatch {
+        NftMatch(.metaL4proto, comparison, .byte(protocolNumber))
+    }
+    /// `ip6 length > BYTES`: the IPv6 payload is longer than `bytes`.
+    public static func ipv6PayloadLength(greaterThan bytes: UInt16) -> NftMatch {
+        NftMatch(.ipv6PayloadLength, .greaterThan, .uint16(bytes))
+    }
+    /// `icmpv6 type TYPE` (133 RS, 134 RA, 135 NS, 136 NA, 137 redirect).
+    public static func icmpv6Type(_ type: UInt8, _ comparison: NftComparison = .equal) -> NftMatch {
+        NftMatch(.icmpv6Type, comparison, .byte(type))
+    }
+    /// `icmpv6 taddr ADDRESS` (16 bytes): the target of an NS or NA.
+    public static func ndTarget(_ address: [UInt8], _ comparison: NftComparison = .equal) -> NftMatch {
+        NftMatch(.ndTarget, comparison, .ipv6(address))
+    }
+    /// `icmpv6 taddr NETWORK/PREFIX`.
+    public static func ndTarget(in network: IPNetwork, _ comparison: NftComparison = .equal) -> NftMatch {
+        NftMatch(.ndTarget, comparison, .network(network))
+    }
+    /// The first option of an NS/NA is of `type` (1 source, 2 target link-layer address).
+    public static func ndFirstOption(type: UInt8) -> NftMatch {
+        NftMatch(.ndFirstOptionType, .equal, .byte(type))
+    }
+    /// The Ethernet address of the first (link-layer address) option of an NS/NA is (not) `mac`.
+    public static func ndFirstOptionLinkLayer(_ mac: MACAddress, _ comparison: NftComparison = .equal) -> NftMatch {
+        NftMatch(.ndFirstOptionLinkLayer, comparison, .ether(mac))
+    }
     /// `ip saddr NETWORK/PREFIX` or `ip6 saddr NETWORK/PREFIX`, by the network's family (host bits ignored).
     public static func source(in network: IPNetwork, _ comparison: NftComparison = .equal) -> NftMatch {
         NftMatch(network.family == .v4 ? .ipv4Source : .ipv6Source, comparison, .network(network))
@@ -177,8 +254,19 @@ public struct NftMatch: Hashable, Sendable, CustomStringConvertible {
     /// the way `nft` encodes `ip daddr 10.0.0.0/8`: a byte-aligned prefix loads only its bytes
     /// (`payload load 1b`, `cmp eq 0x0a`), any other masks the whole field first (`bitwise & 0xf0000000`).
     func expressions(in family: NftFamily) -> [NftExpr] {
-        let op = comparison == .equal ? NFT_CMP_EQ.rawValue : NFT_CMP_NEQ.rawValue
-        let dependency = field.dependency(in: family)?.expressions(in: family) ?? []
+        var checked = Set<NftMatch>()
+        return expressions(in: family, checked: &checked)
+    }
+
+    /// As `expressions(in:)`, leaving out the protocol checks already in `checked` (an earlier match of
+    /// the same rule made them), as `nft` does.
+    func expressions(in family: NftFamily, checked: inout Set<NftMatch>) -> [NftExpr] {
+        let op = comparison.op
+        var dependency: [NftExpr] = []
+        for check in field.dependencies(in: family) where checked.insert(check).inserted {
+            dependency += check.expressions(in: family)
+        }
+        checked.insert(self)
         let data = (try? value.bytes().get()) ?? []
         guard case .network(let network) = value, case .payload(let base, let offset, let length) = field.load,
               network.prefixLength < data.count * 8 else {
@@ -198,6 +286,7 @@ public struct NftMatch: Hashable, Sendable, CustomStringConvertible {
     /// Why the match cannot be encoded, or nil.
     func validate() -> NftInvalid? {
         if case .failure(let invalid) = value.bytes() { return invalid }
+        if comparison == .greaterThan, let invalid = validateOrder() { return invalid }
         guard case .network(let network) = value else { return nil }
         guard field.addressLength == network.address.bytes.count else {
             return NftInvalid("\(field) cannot be compared with the network \(network.network)")
@@ -208,7 +297,15 @@ public struct NftMatch: Hashable, Sendable, CustomStringConvertible {
         return nil
     }
 
-    public var description: String { "\(field) \(comparison == .notEqual ? "!= " : "")\(value)" }
+    /// `>` compares integers only.
+    private func validateOrder() -> NftInvalid? {
+        switch value {
+        case .byte, .uint16, .etherType: nil
+        default: NftInvalid("\(field) > \(value): only integers can be ordered")
+        }
+    }
+
+    public var description: String { "\(field) \(comparison.symbol)\(value)" }
 }
 
 /// What a rule does after its matches hold.
@@ -262,7 +359,8 @@ public struct NftRule: Hashable, Sendable, CustomStringConvertible {
 
     /// The expressions the kernel runs, in order, in a table of `family`.
     func expressions(in family: NftFamily) -> [NftExpr] {
-        var result = matches.flatMap { $0.expressions(in: family) }
+        var checked = Set<NftMatch>()
+        var result = matches.flatMap { $0.expressions(in: family, checked: &checked) }
         if counter { result.append(.counter) }
         switch statement {
         case .verdict(let verdict): result.append(.immediate(verdict))

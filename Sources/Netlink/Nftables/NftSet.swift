@@ -56,6 +56,10 @@ public enum NftValue: Hashable, Sendable, CustomStringConvertible {
     case network(IPNetwork)
     /// A netfilter family for `meta nfproto` (NFPROTO_IPV4 2, NFPROTO_IPV6 10), one byte.
     case nfproto(IPAddress.Family)
+    /// A one-byte integer (a protocol number, an ICMPv6 type, an option type).
+    case byte(UInt8)
+    /// A two-byte integer, sent big endian (a length field).
+    case uint16(UInt16)
 
     public static let ipv4Type = NftValue.etherType(0x0800)
     public static let arpType = NftValue.etherType(0x0806)
@@ -86,6 +90,10 @@ public enum NftValue: Hashable, Sendable, CustomStringConvertible {
             return .success(network.network.address.bytes)
         case .nfproto(let family):
             return .success([family == .v4 ? 2 : 10])
+        case .byte(let value):
+            return .success([value])
+        case .uint16(let value):
+            return .success([UInt8(value >> 8), UInt8(value & 0xff)])
         }
     }
 
@@ -104,7 +112,7 @@ public enum NftValue: Hashable, Sendable, CustomStringConvertible {
         case .ether: .etherAddress
         case .ipv4: .ipv4Address
         case .ipv6: .ipv6Address
-        case .etherType, .network, .nfproto: nil
+        case .etherType, .network, .nfproto, .byte, .uint16: nil
         }
     }
 
@@ -120,6 +128,8 @@ public enum NftValue: Hashable, Sendable, CustomStringConvertible {
         case .etherType(let type): "0x" + String(type, radix: 16)
         case .network(let network): network.network.description
         case .nfproto(let family): family == .v4 ? "ipv4" : "ipv6"
+        case .byte(let value): String(value)
+        case .uint16(let value): String(value)
         }
     }
 }

@@ -69,7 +69,7 @@ enum Traffic {
                         source: String? = nil) throws -> Bool {
         let serverCode = """
         import socket
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s = socket.socket(\(Traffic.family(address)), socket.SOCK_DGRAM)
         s.bind(("\(address)", \(port)))
         s.settimeout(5)
         d, a = s.recvfrom(64)
@@ -77,7 +77,7 @@ enum Traffic {
         """
         let clientCode = """
         import socket, sys, time
-        c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        c = socket.socket(\(Traffic.family(address)), socket.SOCK_DGRAM)
         \(source.map { "c.bind((\"\($0)\", 0))" } ?? "")
         c.settimeout(0.2)
         for _ in range(25):

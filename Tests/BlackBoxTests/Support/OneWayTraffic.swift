@@ -1,6 +1,9 @@
 import Foundation
 
 extension Traffic {
+    /// The Python socket family of an address: IPv6 when it has a colon.
+    static func family(_ address: String) -> String { address.contains(":") ? "socket.AF_INET6" : "socket.AF_INET" }
+
     /// Whether UDP datagrams sent from `client` reach `address` in `server` (one way: no reply
     /// needed). A spoof check must be proven this way: after a pod changes its MAC, replies to it
     /// go to its old MAC and are dropped by the pod itself, so an echo fails even with no spoof
@@ -9,7 +12,7 @@ extension Traffic {
                            source: String? = nil) throws -> Bool {
         let serverCode = """
         import socket, sys
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s = socket.socket(\(Traffic.family(address)), socket.SOCK_DGRAM)
         s.bind(("\(address)", \(port)))
         s.settimeout(4)
         try:
@@ -19,7 +22,7 @@ extension Traffic {
         """
         let clientCode = """
         import socket, time
-        c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        c = socket.socket(\(Traffic.family(address)), socket.SOCK_DGRAM)
         \(source.map { "c.bind((\"\($0)\", 0))" } ?? "")
         for _ in range(30):
             try:
