@@ -1,6 +1,7 @@
 import Foundation
 @testable import Netlink
 import Testing
+import TestSupport
 
 /// The Geneve and bridge-port requests built with libmnl, byte for byte (no root), and Geneve devices on a
 /// kernel that has them (the stock-kernel VM lane; the host kernel of this project has no geneve and skips).
