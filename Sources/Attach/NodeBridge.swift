@@ -8,11 +8,15 @@ public enum NodeBridge {
         /// Set only when the bridge is created; an existing bridge keeps its MTU (as the reference does).
         public var mtu: UInt32?
         public var promiscuous: Bool
+        /// Set only when the bridge is created, in the creating request (the reference does the same): an
+        /// existing bridge keeps its `vlan_filtering`, which decides for every port on it.
+        public var vlanFiltering: Bool
 
-        public init(name: String, mtu: UInt32?, promiscuous: Bool) {
+        public init(name: String, mtu: UInt32?, promiscuous: Bool, vlanFiltering: Bool = false) {
             self.name = name
             self.mtu = mtu
             self.promiscuous = promiscuous
+            self.vlanFiltering = vlanFiltering
         }
     }
 
@@ -60,7 +64,11 @@ public enum NodeBridge {
                 throw CNIError(.invalidConfig, "bridge: \"\(spec.name)\" already exists in \(socket.netnsPath) but is a \(existing.kind ?? "device without a kind"), not a bridge; choose another \"bridge\" name")
             }
         } else {
-            try socket.addBridge(name: spec.name, mtu: spec.mtu)
+            if spec.vlanFiltering {
+                try socket.addBridge(name: spec.name, mtu: spec.mtu, vlanFiltering: true)
+            } else {
+                try socket.addBridge(name: spec.name, mtu: spec.mtu)
+            }
             // We own the addresses and routes of this bridge: no router advertisements.
             if let key = try? SysctlKey("net/ipv6/conf/\(spec.name)/accept_ra", ifname: spec.name) {
                 try? Sysctl.write(key, "0")

@@ -13,6 +13,7 @@
 #include <netlink/route/link/macvtap.h>
 #include <netlink/route/link/macvlan.h>
 #include <netlink/route/link/geneve.h>
+#include <netlink/route/link/vlan.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/route.h>
 #include <netlink/route/neighbour.h>
@@ -29,6 +30,7 @@
 #include <linux/if_link.h>
 #include <linux/if_ether.h>
 #include <linux/rtnetlink.h>
+#include <linux/if_bridge.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nf_tables.h>

@@ -27,10 +27,20 @@ struct BridgeCheck {
                                    hairpin: plan.hairpin, isolated: plan.portIsolation)
         drift += try BridgedPod.drift(previous, call, port: port, spoofCheck: plan.macSpoofCheck || plan.ipSpoofCheck,
                                       node: node, pod: pod)
+        if !plan.vlans.isEmpty {
+            let hostVeth = HostVethName.derive(containerID: environment.containerID, ifname: environment.ifname)
+            drift += try BridgePortVLANs(vlans: plan.vlans, bridge: plan.bridge).drift(hostVeth: hostVeth, node: node)
+        }
         if plan.isGateway {
-            let bridgeAddresses = Set(try node.addresses(of: plan.bridge).map(\.address))
-            for gateway in previous.ips.compactMap({ $0.gateway.flatMap(IPAddress.init) }) where !bridgeAddresses.contains(gateway) {
-                drift.append("bridge \(plan.bridge) lost the gateway address \(gateway)")
+            let gateways = previous.ips.compactMap { $0.gateway.flatMap(IPAddress.init) }
+            var device = "bridge \(plan.bridge)"
+            if let name = plan.vlanGateway, let vlan = plan.vlans.access, !gateways.isEmpty {
+                drift += try VLANGateway(name: name, vlan: vlan, bridge: plan.bridge).drift(node: node)
+                device = "VLAN gateway \(name)"
+            }
+            let addresses = try node.link(named: plan.gatewayDevice) == nil ? [] : Set(try node.addresses(of: plan.gatewayDevice).map(\.address))
+            for gateway in gateways where !addresses.contains(gateway) {
+                drift.append("\(device) lost the gateway address \(gateway)")
             }
         }
         if plan.ipMasq, plan.hasIPAM, try !BridgeMasquerade(call: call).isInstalled(previous) {

@@ -29,35 +29,44 @@ struct BridgeLayer3 {
         return result
     }
 
-    /// The gateways as addresses of the bridge (under the bridge lock), and forwarding on the node.
-    func configureGateways(_ result: Result, node: borrowing RouteSocket) throws {
+    /// The gateways as addresses of the bridge, or of its VLAN gateway interface for an access VLAN
+    /// (under the bridge lock), and forwarding on the node. Returns the VLAN gateway for the result.
+    func configureGateways(_ result: Result, hostVeth: String, node: borrowing RouteSocket,
+                           rollback: Rollback) throws -> Result.Interface? {
         let gateways = result.ips.compactMap { ip -> IPNetwork? in
             guard let address = IPNetwork(ip.address), let gateway = ip.gateway.flatMap(IPAddress.init) else { return nil }
             return IPNetwork(address: gateway, prefixLength: address.prefixLength)
         }
-        guard plan.isGateway, !gateways.isEmpty else { return }
-        try NodeBridge.withLock(plan.bridge) {
+        guard plan.isGateway, !gateways.isEmpty else { return nil }
+        let vlanInterface = try NodeBridge.withLock(plan.bridge) { () throws -> Result.Interface? in
+            if let name = plan.vlanGateway, let vlan = plan.vlans.access {
+                try VLANGateway(name: name, vlan: vlan, bridge: plan.bridge).ensure(node: node, hostVeth: hostVeth, rollback: rollback)
+            }
             for gateway in gateways { try ensureAddress(gateway, node: node) }
+            return try plan.vlanGateway.map { Result.Interface(name: $0, mac: try node.existingLink(named: $0).mac?.description ?? "") }
         }
         for family in Set(gateways.map(\.family)) {
             let key = family == .v4 ? "net.ipv4.ip_forward" : "net.ipv6.conf.all.forwarding"
             try Sysctl.write(try SysctlKey(key, ifname: plan.bridge), "1")
         }
+        return vlanInterface
     }
 
     /// The reference's ensureAddr: keep an equal address; another IPv4 address (or an overlapping IPv6
     /// one) is replaced with `forceAddress`, and an error otherwise.
     private func ensureAddress(_ gateway: IPNetwork, node: borrowing RouteSocket) throws {
-        let existing = try node.addresses(of: plan.bridge, ipv6: !gateway.address.isIPv4)
+        let device = plan.gatewayDevice
+        let existing = try node.addresses(of: device, ipv6: !gateway.address.isIPv4)
         if existing.contains(gateway) { return }
         for other in existing where gateway.address.isIPv4 || other.contains(gateway.address) || gateway.contains(other.address) {
             guard plan.forceAddress else {
-                throw CNIError(.invalidConfig, "bridge \(plan.bridge) already has \(other), not the gateway \(gateway): set forceAddress to replace it, or use another bridge")
+                throw CNIError(.invalidConfig, "\(device == plan.bridge ? "bridge" : "VLAN gateway") \(device) already has \(other), not the gateway \(gateway): set forceAddress to replace it, or use another bridge")
             }
-            try node.deleteAddress(other, from: plan.bridge)
+            try node.deleteAddress(other, from: device)
         }
-        try node.addAddress(gateway, to: plan.bridge)
-        // Pin the bridge's MAC, or it follows the lowest port MAC as pods come and go.
+        try node.addAddress(gateway, to: device)
+        // Pin the bridge's MAC, or it follows the lowest port MAC as pods come and go (a VLAN gateway
+        // interface follows the bridge's).
         if let mac = try node.existingLink(named: plan.bridge).mac {
             try node.setLink(plan.bridge, LinkChange(mac: mac))
         }

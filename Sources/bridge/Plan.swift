@@ -21,6 +21,12 @@ struct BridgePlan {
     var hasIPAM: Bool
     var mac: MACAddress?
     var records: RecordStore<BridgedPod.Record>
+    /// `vlan`, `vlanTrunk`, `preserveDefaultVlan`.
+    var vlans: PortVLANs
+    /// With `isGateway` and an access VLAN, the gateway lives on `<bridge>.<vlan>`, as the reference names it.
+    var vlanGateway: String?
+    /// Where the gateway addresses go: the VLAN gateway interface, or the bridge itself.
+    var gatewayDevice: String { vlanGateway ?? bridge }
 
     init(_ config: BridgeConfig, conf: NetConf, environment: Environment) throws(CNIError) {
         bridge = config.bridge.flatMap { $0.isEmpty ? nil : $0 } ?? BridgeConfig.defaultBridge
@@ -39,6 +45,12 @@ struct BridgePlan {
         hasIPAM = conf.ipam != nil
         records = config.records(network: conf.name)
         mtu = try BridgePlan.mtu(config.mtu)
+        vlans = try PortVLANs(config)
+        if isGateway, hasIPAM, let access = vlans.access {
+            let name = "\(bridge).\(access)"
+            try Environment.validateInterfaceName(name, naming: "bridge and vlan: the VLAN gateway interface", code: .invalidConfig)
+            vlanGateway = name
+        }
         // Reference precedence: CNI_ARGS MAC= < args.cni.mac < runtimeConfig.mac.
         mac = try MACChoice.choose([
             .init("CNI_ARGS MAC", environment.args["MAC"]),
@@ -62,15 +74,6 @@ struct BridgePlan {
         }
         if plan.disableContainerInterface && plan.hasIPAM {
             throw CNIError(.invalidConfig, "disableContainerInterface: an interface left down cannot take the addresses IPAM gives; remove ipam or this key")
-        }
-        if let vlan = config.vlan, vlan != 0 {
-            guard (1...4094).contains(vlan) else {
-                throw CNIError(.invalidConfig, "vlan: \(vlan) is not a VLAN ID (1 to 4094, 0 for none)")
-            }
-            throw CNIError(.unsupportedField, "vlan: VLAN access ports are not supported by this build yet; use the reference bridge plugin for VLAN networks")
-        }
-        if let trunk = config.vlanTrunk, !trunk.isEmpty {
-            throw CNIError(.unsupportedField, "vlanTrunk: VLAN trunk ports are not supported by this build yet; use the reference bridge plugin for VLAN networks")
         }
         // Masquerade is always done with nftables through netlink; "iptables" is accepted for existing
         // configs (the rules are equivalent) so they keep working on nodes without the iptables binary.

@@ -21,7 +21,7 @@ import Testing
 /// - Wrong types are code 999 (ours: 7); both name the key.
 /// - `macspoofchk` needs the `nft` binary on the node.
 /// VLAN (`vlan`, `vlanTrunk`, `preserveDefaultVlan`) needs bridge VLAN filtering and 802.1q, which this
-/// kernel lacks: those cases belong to the stock-kernel VM lane.
+/// kernel lacks: those cases (BridgeVLANTests.swift) run in the stock-kernel VM lane.
 struct BridgeSetup {
     static let ifnames = [IfName.multus, IfName.kubevirt()]
 

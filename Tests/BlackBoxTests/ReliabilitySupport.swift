@@ -65,6 +65,14 @@ struct ReliabilityPlugin: Sendable, CustomTestStringConvertible {
         extraCases: [
             .config("vlan 4095", code: 7, naming: ["vlan", "4095"]) { $0["vlan"] = 4095 },
             .config("vlan -1", code: 7, naming: ["vlan"]) { $0["vlan"] = -1 },
+            .config("vlanTrunk id 4095", code: 7, naming: ["vlanTrunk", "4095"]) { $0["vlanTrunk"] = [["id": 4095]] },
+            .config("vlanTrunk minID above maxID", code: 7, naming: ["vlanTrunk", "minID"]) {
+                $0["vlanTrunk"] = [["minID": 20, "maxID": 10]]
+            },
+            .config("vlan with vlanTrunk", code: 7, naming: ["vlan", "vlanTrunk"]) {
+                $0["vlan"] = 10
+                $0["vlanTrunk"] = [["id": 20]]
+            },
             .config("hairpinMode with promiscMode", code: 7, naming: ["hairpinMode", "promiscMode"]) {
                 $0["hairpinMode"] = true
                 $0["promiscMode"] = true
