@@ -31,7 +31,7 @@ DEB_PACKAGES := pkg-config gcc binutils libnl-3-dev libnl-route-3-dev libmnl-dev
 # the kernel image. The kernel itself is fetched with apt-get download into $(VM_CACHE) (Tests/vm/build-guest.sh).
 VM_DEB_PACKAGES := qemu-system-x86 busybox-static cpio kmod xz-utils
 VM_CACHE     ?= /var/cache/swift-cni-vm
-VM_TIMEOUT   ?= 600
+VM_TIMEOUT   ?= 1500
 # Boots the guest once and runs every suite of Tests/vm/suites in it (VM_SUITES='...' runs others).
 VM_LANE       = SWIFT_CNI_BIN=$(RELEASE_DIR) CNI_RUNNER=$(RUNNER) SCNI_TEST_BINARY=$(SCRATCH)/debug/swift-cniPackageTests.xctest VM_CACHE=$(VM_CACHE) VM_TIMEOUT=$(VM_TIMEOUT) \
                 Tests/vm/run.sh Tests/vm/run-suites.sh

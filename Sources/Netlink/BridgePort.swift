@@ -67,22 +67,28 @@ public struct BridgeAttributes: Equatable, Sendable {
 /// Bridge ports and bridges over an rtnetlink socket, in the socket's namespace.
 extension RouteSocket {
     /// Changes the port flags of `ifname`, which must be enslaved to a bridge. One RTM_SETLINK with family
-    /// AF_BRIDGE and a nested IFLA_PROTINFO (what `bridge link set` sends); nothing is sent when every flag is nil.
+    /// AF_BRIDGE and a nested IFLA_PROTINFO (what `bridge link set` sends), built with libmnl (libnl 3.7 has
+    /// no setter for IFLA_BRPORT_ISOLATED); nothing is sent when every flag is nil.
     public func setBridgePort(_ ifname: String, _ flags: BridgePortFlags) throws(NetlinkError) {
         guard flags != BridgePortFlags() else { return }
+        let operation = "set bridge port \(flags.summary) on"
+        guard let request = RouteSocket.bridgePortRequest(index: try existingLink(named: ifname).index, flags) else {
+            throw NetlinkError(operation: operation, object: describeObject(ifname), errno: EMSGSIZE,
+                               reason: "request does not fit a netlink message")
+        }
+        try send(request, operation, describeObject(ifname))
+    }
+
+    static func bridgePortRequest(index: Int32, _ flags: BridgePortFlags) -> MnlLinkRequest? {
         var header = ifinfomsg()
         header.ifi_family = UInt8(AF_BRIDGE)
-        header.ifi_index = try existingLink(named: ifname).index
-        try sendLinkRequest("set bridge port \(flags.summary) on", describeObject(ifname),
-                            type: Int32(RTM_SETLINK), header: header) { message in
-            // Without NLA_F_NESTED the kernel reads IFLA_PROTINFO as the old one-byte port state.
-            guard let nest = nla_nest_start(message, Int32(NLA_F_NESTED) | Int32(IFLA_PROTINFO)) else { return false }
-            for (value, type) in [(flags.hairpin, IFLA_BRPORT_MODE), (flags.isolated, IFLA_BRPORT_ISOLATED),
-                                  (flags.learning, IFLA_BRPORT_LEARNING)] {
-                guard let value else { continue }
-                guard nla_put_u8(message, Int32(type), value ? 1 : 0) == 0 else { return false }
+        header.ifi_index = index
+        return MnlLinkRequest(type: Int32(RTM_SETLINK), header: header) { message in
+            // NLA_F_NESTED (libmnl sets it on every nest) makes the kernel read IFLA_PROTINFO as port flags.
+            message.nest(Int32(IFLA_PROTINFO)) {
+                [(flags.hairpin, IFLA_BRPORT_MODE), (flags.isolated, IFLA_BRPORT_ISOLATED), (flags.learning, IFLA_BRPORT_LEARNING)]
+                    .allSatisfy { value, type in value.map { message.u8(Int32(type), $0 ? 1 : 0) } ?? true }
             }
-            return nla_nest_end(message, nest) == 0
         }
     }
 

@@ -31,26 +31,35 @@ public struct GeneveInfo: Sendable, Equatable {
     public var collectMetadata: Bool
 }
 
-/// Geneve devices over an rtnetlink socket. The request is built by hand: libnl 3.7 sends the port
-/// attribute as u32 (fixed only in 3.12), which the kernel refuses.
+/// Geneve devices over an rtnetlink socket. The request is built with libmnl (MnlLinkRequest): libnl 3.7's
+/// `rtnl_link_geneve` sends the port attribute as u32 (fixed only in 3.12), which the kernel refuses.
 extension RouteSocket {
-    /// Creates the device. An existing name fails with EEXIST; a port already owned by a `collect_md`
-    /// device fails with EPERM (the kernel's answer; the caller should say to pick another port).
+    /// Creates the device. An existing name fails with EEXIST; a device with the same VNI, remote and port
+    /// under another name with EBUSY; a port already owned by a `collect_md` device with EPERM (the caller
+    /// should say to pick another port).
     public func addGeneve(_ spec: GeneveSpec) throws(NetlinkError) {
         let operation = "create geneve (vni \(spec.vni), remote \(spec.remote), port \(spec.port), mtu \(spec.mtu))"
-        try sendLinkRequest(operation, describeObject(spec.name), type: Int32(RTM_NEWLINK),
-                            flags: NLM_F_CREATE | NLM_F_EXCL, header: ifinfomsg()) { message in
-            guard nla_put_string(message, Int32(IFLA_IFNAME), spec.name) == 0,
-                  nla_put_u32(message, Int32(IFLA_MTU), spec.mtu) == 0,
-                  let linkInfo = nla_nest_start(message, Int32(IFLA_LINKINFO)),
-                  nla_put_string(message, Int32(IFLA_INFO_KIND), "geneve") == 0,
-                  let data = nla_nest_start(message, Int32(IFLA_INFO_DATA)),
-                  nla_put_u32(message, Int32(IFLA_GENEVE_ID), spec.vni) == 0,
-                  nla_put_u16(message, Int32(IFLA_GENEVE_PORT), spec.port.bigEndian) == 0 else { return false }
-            let remoteType = Int32(spec.remote.isIPv4 ? IFLA_GENEVE_REMOTE : IFLA_GENEVE_REMOTE6)
-            let added = spec.remote.bytes.withUnsafeBytes { nla_put(message, remoteType, Int32($0.count), $0.baseAddress) }
-            guard added == 0 else { return false }
-            return nla_nest_end(message, data) == 0 && nla_nest_end(message, linkInfo) == 0
+        guard let request = RouteSocket.geneveRequest(spec) else {
+            throw NetlinkError(operation: operation, object: describeObject(spec.name), errno: EMSGSIZE,
+                               reason: "request does not fit a netlink message")
+        }
+        try send(request, operation, describeObject(spec.name))
+    }
+
+    /// RTM_NEWLINK (create, exclusive): IFLA_IFNAME, IFLA_MTU, IFLA_LINKINFO { kind "geneve", data { ID (u32),
+    /// REMOTE (4 bytes) or REMOTE6 (16 bytes), PORT (u16, network byte order) } }.
+    static func geneveRequest(_ spec: GeneveSpec) -> MnlLinkRequest? {
+        MnlLinkRequest(type: Int32(RTM_NEWLINK), flags: NLM_F_CREATE | NLM_F_EXCL, header: ifinfomsg()) { message in
+            message.string(Int32(IFLA_IFNAME), spec.name)
+                && message.u32(Int32(IFLA_MTU), spec.mtu)
+                && message.nest(Int32(IFLA_LINKINFO)) {
+                    message.string(Int32(IFLA_INFO_KIND), "geneve")
+                        && message.nest(Int32(IFLA_INFO_DATA)) {
+                            message.u32(Int32(IFLA_GENEVE_ID), spec.vni)
+                                && message.bytes(Int32(spec.remote.isIPv4 ? IFLA_GENEVE_REMOTE : IFLA_GENEVE_REMOTE6), spec.remote.bytes)
+                                && message.u16(Int32(IFLA_GENEVE_PORT), spec.port.bigEndian)
+                        }
+                }
         }
     }
 

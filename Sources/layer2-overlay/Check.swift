@@ -22,6 +22,7 @@ struct OverlayCheck {
         }
         var drift = try TunnelSet(vni: plan.vni, port: plan.port, mtu: underlay.mtu)
             .drift(bridge: bridge, peers: underlay.remotePeers, node: node)
+        if bridge.mtu != underlay.mtu { drift.append("bridge \(plan.bridge) MTU is \(bridge.mtu), wanted \(underlay.mtu)") }
         drift += try BridgedPod.drift(previous, call, port: .init(bridge: bridge, mtu: underlay.mtu, mac: plan.mac, podUp: true),
                                       spoofCheck: plan.macSpoofCheck || plan.ipSpoofCheck, node: node, pod: pod)
         guard drift.isEmpty else {

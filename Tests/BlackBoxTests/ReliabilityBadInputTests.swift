@@ -125,7 +125,7 @@ extension BlackBox {
                     #expect(out.succeeded, "\(plugin.type) \(input.name): a valid input failed: \(out)")
                     if plugin.type != "tuning" || input.name.hasPrefix("mtu 0") {
                         let mtu = (out.json?["interfaces"] as? [[String: Any]])?.first { $0["sandbox"] != nil }?["mtu"] as? Int
-                        #expect(mtu == nil || mtu == 1500, "\(plugin.type) \(input.name): MTU \(mtu ?? 0), kept 1500 expected")
+                        #expect(mtu == nil || mtu == plugin.mtuForZero, "\(plugin.type) \(input.name): MTU \(mtu ?? 0), \(plugin.mtuForZero) expected")
                     }
                     let del = try world.del(identity)
                     #expect(del.succeeded, "\(plugin.type) \(input.name): DEL: \(del)")

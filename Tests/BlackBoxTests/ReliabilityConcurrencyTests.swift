@@ -42,19 +42,70 @@ extension BlackBox {
             print("concurrency: \(pods) pods x \(ReliabilityKnobs.rounds) rounds in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
         }
 
+        /// The same rounds on one `layer2-overlay` network (host-local, MAC spoof check). Its peers are the
+        /// node's own address and, where the kernel has Geneve (the VM lane), two more underlay addresses, so
+        /// the ADDs also reconcile two tunnels; without Geneve the rounds still race bridge creation, the lock
+        /// and GC removing the bridge. Each round ends with a GC that keeps nothing: the node is back to its
+        /// underlay NIC alone.
+        @Test(arguments: ReliabilityKnobs.overlayPodCounts)
+        func overlayAddCheckDelAndGCAtOnce(pods: Int) throws {
+            let tunnels = try GeneveKernel.available
+            let peers = tunnels ? ["192.0.2.1", "192.0.2.2", "192.0.2.3"] : ["192.0.2.1"]
+            let cluster = try OverlayCluster(.ipv4, nodes: 1, peers: peers) {
+                $0["ipam"] = ["type": "host-local", "subnet": "10.250.14.0/24"]
+            }
+            let node = cluster.nodes[0]
+            let netns = try (1...pods).map { try node.sandbox.pod("c\($0)") }
+            let started = Date()
+            for round in 1...ReliabilityKnobs.rounds {
+                let all = netns.enumerated().map { index, pod in
+                    Attachment(netns: pod, ifname: index.isMultiple(of: 2) ? IfName.multus : IfName.kubevirt(),
+                               pod: PodIdentity.random(name: "virt-launcher-\(round)-\(index)"))
+                }
+                let first = Array(all.prefix(pods / 2)), second = Array(all.dropFirst(pods / 2))
+                try phase("round \(round) ADD + GC", node.cni, node.network, [("add", all)], gcKeeping: all)
+                try phase("round \(round) CHECK + GC", node.cni, node.network, [("check", all)], gcKeeping: all)
+                #expect(node.recordFiles().count == pods, "round \(round): \(node.recordFiles().count) records for \(pods) pods")
+                #expect(node.sandbox.hostLocalAllocations(network: node.network).count == pods)
+                let geneve = try node.tunnels()
+                #expect(geneve.count == peers.count - 1 && geneve.allSatisfy { $0.isolated == true && $0.up && $0.mtu == 1450 },
+                        "round \(round): \(geneve)")
+                try phase("round \(round) DEL + CHECK + GC", node.cni, node.network, [("del", first), ("check", second)],
+                          gcKeeping: second)
+                try phase("round \(round) DEL + DEL again + GC", node.cni, node.network, [("del", second), ("del", first)],
+                          gcKeeping: [])
+                // The GC of the last phase may have run before the last DELs: one more removes the bridge.
+                let gc = try node.gc()
+                #expect(gc.succeeded, "round \(round): \(gc)")
+                #expect(try node.linkNames() == ["eth0", "lo"], "round \(round): links left")
+                #expect(node.sandbox.hostLocalAllocations(network: node.network) == [], "round \(round): allocations left")
+                #expect(try Nft.tables(in: node.netns) == [], "round \(round): nft table left")
+                #expect(node.recordFiles() == [], "round \(round): records left")
+                for attachment in all {
+                    #expect(try NetState(netns: attachment.netns).link(attachment.ifname) == nil, "round \(round): \(attachment.ifname) left in \(attachment.netns)")
+                }
+            }
+            print("overlay concurrency (\(tunnels ? "with 2 tunnels" : "no Geneve: without tunnels")): \(pods) pods x \(ReliabilityKnobs.rounds) rounds in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
+        }
+
         /// Runs every (command, attachments) group and one GC keeping `gcKeeping`, all at the same time;
         /// every one must succeed.
         private func phase(_ name: String, _ setup: BridgeSetup, _ groups: [(String, [Attachment])],
                            gcKeeping: [Attachment]) throws {
+            try phase(name, setup.cni, setup.network, groups, gcKeeping: gcKeeping)
+        }
+
+        private func phase(_ name: String, _ cni: CNI, _ network: String, _ groups: [(String, [Attachment])],
+                           gcKeeping: [Attachment]) throws {
             var invocations: [(argv: [String], env: [String: String])] = []
             for (command, attachments) in groups {
                 invocations += try attachments.map {
-                    try setup.cni.invocation(command, network: setup.network, netns: $0.netns, ifname: $0.ifname,
-                                             pod: $0.pod, cniArgs: nil, capArgs: nil)
+                    try cni.invocation(command, network: network, netns: $0.netns, ifname: $0.ifname,
+                                       pod: $0.pod, cniArgs: nil, capArgs: nil)
                 }
             }
             // The GC goes in the middle, so it overlaps the others rather than starting first.
-            invocations.insert(setup.cni.gcInvocation(network: setup.network, keeping: gcKeeping), at: invocations.count / 2)
+            invocations.insert(cni.gcInvocation(network: network, keeping: gcKeeping), at: invocations.count / 2)
             let outputs = try Shell.runAll(invocations)
             let failed = outputs.filter { !$0.succeeded }
             #expect(failed.isEmpty, "\(name): \(failed.count) of \(outputs.count) failed; first: \(failed.first.map { "\($0)" } ?? "")")

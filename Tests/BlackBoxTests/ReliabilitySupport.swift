@@ -17,10 +17,15 @@ struct ReliabilityPlugin: Sendable, CustomTestStringConvertible {
     let config: @Sendable (_ sandbox: Sandbox, _ pod: String, _ ifname: String) throws -> [String: Any]
     /// The interface name of ADD: tuning changes the one its `prepare` made.
     var ifname: String = IfName.multus
+    /// The pod's MTU after an ADD with `mtu: 0` (the overlay derives it from the underlay).
+    var mtuForZero: Int = 1500
+    /// GC with no valid attachment also removes what the network's pods share (the overlay's bridge and
+    /// tunnels), where DEL leaves it.
+    var gcRemovesSharedObjects = false
 
     var testDescription: String { type }
 
-    static let all: [ReliabilityPlugin] = [.tuning, .bridge, .macvtap]
+    static let all: [ReliabilityPlugin] = [.tuning, .bridge, .macvtap, .overlay]
 
     /// Chained after another plugin: `prepare` makes `net1` (a veth end) in the pod, the config carries
     /// a prevResult naming it. Changes MAC, MTU, promisc, allmulti, txqueuelen and two sysctls.
@@ -104,6 +109,41 @@ struct ReliabilityPlugin: Sendable, CustomTestStringConvertible {
             ["cniVersion": "1.0.0", "name": "rel-macvtap", "type": "macvtap", "master": "nic0", "mode": "bridge",
              "mtu": 1500, "dataDir": sandbox.dir.appendingPathComponent("macvtap").path]
         })
+}
+
+extension ReliabilityPlugin {
+    /// `layer2-overlay` on a node whose only peer is its own underlay address (192.0.2.1 on a veth end), so it
+    /// runs on kernels without Geneve: bridge, pod port, host-local, MAC spoof check, records.
+    static let overlay = ReliabilityPlugin(
+        type: "layer2-overlay", macFields: ["runtimeConfig.mac", "args.cni.mac"],
+        extraCases: [
+            .config("vni missing", code: 7, naming: ["vni"]) { $0.removeValue(forKey: "vni") },
+            .config("vni 0", code: 7, naming: ["vni", "0"]) { $0["vni"] = 0 },
+            .config("vni 2^24", code: 7, naming: ["vni", "16777216"]) { $0["vni"] = 16_777_216 },
+            .config("vni a string", code: 7, naming: ["vni"]) { $0["vni"] = "4242" },
+            .config("peer not an IP", code: 7, naming: ["peers[1]", "node-b"]) { $0["peers"] = ["192.0.2.1", "node-b"] },
+            .config("peer with a prefix", code: 7, naming: ["peers[0]", "192.0.2.1/24"]) { $0["peers"] = ["192.0.2.1/24"] },
+            .config("peers not a list", code: 7, naming: ["peers"]) { $0["peers"] = "192.0.2.1" },
+            .config("no peers at all", code: 7, naming: ["peers"]) { $0["peers"] = [String]() },
+            .config("peersFile missing", code: 7, naming: ["peersFile", "/nonexistent/l2.peers"]) {
+                $0["peersFile"] = "/nonexistent/l2.peers"
+            },
+            .config("port 0", code: 7, naming: ["port", "0"]) { $0["port"] = 0 },
+            .config("port 65536", code: 7, naming: ["port", "65536"]) { $0["port"] = 65536 },
+            .config("port -1", code: 7, naming: ["port"]) { $0["port"] = -1 },
+            .config("bridge name too long", code: 7, naming: ["bridge"]) { $0["bridge"] = "l2o-0123456789abcdef" },
+            .config("macspoofchk a string", code: 7, naming: ["macspoofchk"]) { $0["macspoofchk"] = "yes" },
+        ],
+        prepare: { sandbox, _ in
+            try MacvtapWorld.nic(sandbox)
+            try Shell.must(["ip", "-n", sandbox.node, "addr", "add", "192.0.2.1/24", "dev", "nic0"])
+        },
+        config: { sandbox, _, _ in
+            ["cniVersion": "1.0.0", "name": "rel-overlay", "type": "layer2-overlay", "vni": 4242, "peers": ["192.0.2.1"],
+             "macspoofchk": true, "dataDir": sandbox.dir.appendingPathComponent("layer2-overlay").path,
+             "ipam": ["type": "host-local", "subnet": "10.250.13.0/24", "dataDir": sandbox.ipamDir.path]]
+        },
+        mtuForZero: 1450, gcRemovesSharedObjects: true)
 }
 
 /// One bad (or borderline valid) input: how it changes a valid invocation and what must come back.
@@ -263,10 +303,17 @@ struct WorldSnapshot: Equatable, CustomStringConvertible {
 /// Knobs of the reliability suites, from the environment.
 enum ReliabilityKnobs {
     /// `RELIABILITY_ROUNDS`: how often the concurrency rounds repeat (default 20, what `make test` runs;
-    /// fewer for a quick local run).
+    /// fewer for a quick local run; 1 in the VM lane).
     static var rounds: Int {
-        Environment.env["RELIABILITY_ROUNDS"].flatMap(Int.init).map { max(1, $0) } ?? 20
+        Environment.env["RELIABILITY_ROUNDS"].flatMap(Int.init).map { max(1, $0) } ?? (inVM ? 1 : 20)
     }
+
+    /// Inside the stock-kernel guest (Tests/vm/run.sh sets SCNI_VM): software emulation, one vCPU, about ten
+    /// times slower, so the rounds default to 1 and the overlay's concurrency runs its 24-pod case only.
+    static var inVM: Bool { Environment.env["SCNI_VM"] != nil }
+
+    /// Pod counts of the overlay's concurrency test: 24 and 96 on the host, 24 in the VM lane.
+    static var overlayPodCounts: [Int] { inVM ? [24] : [24, 96] }
 
     static var oursEnabled: Bool { Implementation.enabled.contains(.ours) }
 }

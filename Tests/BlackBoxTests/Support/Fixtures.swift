@@ -59,7 +59,7 @@ enum Fixtures {
         if plugin["type"] as? String == "tuning" {
             plugin["dataDir"] = sandbox.tuningDir.path
         }
-        if let type = plugin["type"] as? String, ["bridge", "macvtap"].contains(type) {
+        if let type = plugin["type"] as? String, ["bridge", "macvtap", "layer2-overlay"].contains(type) {
             // Our attachment records (the reference bridge ignores the key).
             plugin["dataDir"] = sandbox.dir.appendingPathComponent(type).path
         }
