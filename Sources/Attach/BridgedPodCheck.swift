@@ -2,6 +2,23 @@ import CNIKit
 import Netlink
 
 extension BridgedPod {
+    /// CHECK as the bridge and the overlay run it: the ADD result (prevResult, required), IPAM's own
+    /// CHECK, then `drift` with a node socket and the pod's namespace; every drift it returns is listed
+    /// in one error naming the interface.
+    public static func check(_ call: Call, hasIPAM: Bool, attachment: String,
+                             drift: (Result, borrowing RouteSocket, borrowing NetNS) throws -> [String]) throws {
+        guard let previous = call.conf.prevResult else {
+            throw CNIError(.invalidConfig, "prevResult: CHECK needs the result of ADD; the runtime passes it (is the cached result missing?)")
+        }
+        if hasIPAM { try IPAM.check(call) }
+        let pod = try PodNamespace.open(call.environment)
+        let node = try RouteSocket()
+        let found = try drift(previous, node, pod)
+        guard found.isEmpty else {
+            throw CNIError(.invalidConfig, "CHECK: the \(attachment) of \(call.environment.ifname) drifted: " + found.joined(separator: "; "))
+        }
+    }
+
     /// CHECK of a pod's port: the veth pair (peers of each other, the node end a port of `port.bridge`,
     /// both up as configured), the pod end's MAC (as ADD reported it) and MTU, the port flags, the
     /// addresses and routes of the result, and the spoof-check rules. Returns every drift found; a

@@ -9,13 +9,11 @@ struct BridgeCheck {
     let plan: BridgePlan
 
     func run() throws {
+        try BridgedPod.check(call, hasIPAM: plan.hasIPAM, attachment: "attachment", drift: drift)
+    }
+
+    private func drift(_ previous: Result, node: borrowing RouteSocket, pod: borrowing NetNS) throws -> [String] {
         let environment = call.environment
-        guard let previous = call.conf.prevResult else {
-            throw CNIError(.invalidConfig, "prevResult: CHECK needs the result of ADD; the runtime passes it (is the cached result missing?)")
-        }
-        if plan.hasIPAM { try IPAM.check(call) }
-        let pod = try PodNamespace.open(environment)
-        let node = try RouteSocket()
         guard let bridge = try node.link(named: plan.bridge), bridge.kind == "bridge" else {
             throw CNIError(.invalidConfig, "CHECK: bridge \(plan.bridge) is missing from the node (or is not a bridge)")
         }
@@ -46,8 +44,6 @@ struct BridgeCheck {
         if plan.ipMasq, plan.hasIPAM, try !BridgeMasquerade(call: call).isInstalled(previous) {
             drift.append("the masquerade rules of \(environment.ifname) are missing")
         }
-        guard drift.isEmpty else {
-            throw CNIError(.invalidConfig, "CHECK: the attachment of \(environment.ifname) drifted: " + drift.joined(separator: "; "))
-        }
+        return drift
     }
 }
