@@ -619,6 +619,7 @@ class Bench:
             if i >= WARMUP:
                 s.record(add, del_)
         self.facts["macvtap"] = s
+        o = self.overlay_single_node()
         self.sections.append("## Ours only: macvtap and layer2-overlay\n\n"
                              "No reference binary exists on this machine for these types, so these are our own numbers.\n\n"
                              "| plugin | config | ADD+DEL wall median (ms) | p95 | ADD median | DEL median | CPU median (ms) | peak RSS (MiB) |\n"
@@ -626,7 +627,31 @@ class Bench:
                              f"| `macvtap` | standalone: `master` a veth end in the node netns, `mode: bridge`, `mtu: 1500` ({PAIRS} runs) | "
                              f"{fmt(med(s.wall))} | {fmt(pct(s.wall, 95))} | {fmt(med(s.add_wall))} | {fmt(med(s.del_wall))} | "
                              f"{fmt(med(s.cpu))} | {fmt(med(s.rss))} |\n"
-                             "| `layer2-overlay` | **slot: the plugin does not exist yet** (needs Geneve: the stock-kernel VM lane) | – | – | – | – | – | – |")
+                             f"| `layer2-overlay` | one node, `macspoofchk`, the only peer the node itself (no Geneve on this kernel, so no tunnels: bridge, veth, spoof rules, record, lock) ({PAIRS} runs) | "
+                             f"{fmt(med(o.wall))} | {fmt(pct(o.wall, 95))} | {fmt(med(o.add_wall))} | {fmt(med(o.del_wall))} | "
+                             f"{fmt(med(o.cpu))} | {fmt(med(o.rss))} |")
+
+    def overlay_single_node(self):
+        """layer2-overlay ADD+DEL on a node whose peer list holds only itself: what a pod costs beyond the tunnels."""
+        self.log("layer2-overlay (ours only, no tunnels)")
+        node, pod = self.sb.netns("ov-node"), self.sb.netns("ov-pod")
+        sh("ip", "-n", node, "link", "add", "under0", "type", "veth", "peer", "name", "under0p")
+        sh("ip", "-n", node, "addr", "add", "192.0.2.1/24", "dev", "under0")
+        sh("ip", "-n", node, "link", "set", "under0", "up")
+        sh("ip", "-n", node, "link", "set", "under0p", "up")
+        conf = {"cniVersion": "1.0.0", "name": "bench-l2o", "type": "layer2-overlay", "vni": 4242,
+                "peers": ["192.0.2.1"], "macspoofchk": True, "dataDir": self.sb.path("ov-records")}
+        s = Sample()
+        for i in range(WARMUP + PAIRS):
+            cid = container_id()
+            [add], _ = spawn(self.sb, node, [add_job(OURS, conf, cid, pod)])
+            must(add, "layer2-overlay ADD")
+            [del_], _ = spawn(self.sb, node, [del_job(OURS, conf, cid, pod, add.json())])
+            must(del_, "layer2-overlay DEL")
+            if i >= WARMUP:
+                s.record(add, del_)
+        self.facts["layer2-overlay"] = s
+        return s
 
     # -- what peak RSS is made of
 
