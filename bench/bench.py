@@ -787,7 +787,7 @@ class Bench:
         if "s1" in f and "version_ours" in f:
             o, r = f["s1"]
             add_wall, add_cpu = med(o.add_wall), med(o.add_cpu)
-            lines.append(f"- **Process start-up** (exec, dynamic loading of 8 shared libraries, Swift runtime set-up): "
+            lines.append(f"- **Process start-up** (exec, dynamic loading of glibc and the C++ runtime, Swift runtime set-up): "
                          f"`VERSION` alone takes {f['version_ours']:.1f} ms wall / {f['version_ours_cpu']:.1f} ms CPU "
                          f"(reference: {f['version_ref']:.1f} ms wall); one scenario-1 ADD takes {add_wall:.1f} ms wall / "
                          f"{add_cpu:.1f} ms CPU, so start-up is about {100 * f['version_ours_cpu'] / add_cpu:.0f}% of an "
