@@ -13,8 +13,7 @@ struct MacvtapDel {
     func run() throws {
         let environment = call.environment
         let records = config.records(network: call.conf.name)
-        // A record that does not decode must not block DEL: the names are derived as without one.
-        let record = (try? records.load(containerID: environment.containerID, ifname: environment.ifname)) ?? nil
+        let record = try Self.record(in: records, environment)
         let nodeName: String
         let devicePlugin: Bool
         if let record {
@@ -41,5 +40,15 @@ struct MacvtapDel {
             if try node.link(named: nodeName)?.kind == "macvtap" { try Handover.deleteIfPresent(nodeName, in: node) }
         }
         try records.remove(containerID: environment.containerID, ifname: environment.ifname)
+    }
+
+    /// The attachment's record; nil when there is none or it does not decode, which must not block DEL
+    /// (the names are then derived as without one). An unreadable one, a symlink say, is an error.
+    private static func record(in records: RecordStore<AttachmentRecord>, _ environment: Environment) throws(CNIError) -> AttachmentRecord? {
+        do {
+            return try records.load(containerID: environment.containerID, ifname: environment.ifname)
+        } catch where error.code == .decodeFailure {
+            return nil
+        }
     }
 }
