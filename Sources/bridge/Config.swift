@@ -22,22 +22,13 @@ struct BridgeConfig: Decodable {
     var portIsolation: Bool?
     /// Where attachment records for DEL and GC live (ours; default `/var/lib/cni/swift-cni/bridge`).
     var dataDir: String?
-    var runtimeConfig: RuntimeConfig?
-    var args: Args?
+    var runtimeConfig: RuntimeMAC?
+    var args: ArgsWithMAC?
 
     struct VLANTrunk: Decodable {
         var id: Int?
         var minID: Int?
         var maxID: Int?
-    }
-
-    struct RuntimeConfig: Decodable {
-        var mac: String?
-    }
-
-    struct Args: Decodable {
-        var cni: CNIArgs?
-        struct CNIArgs: Decodable { var mac: String? }
     }
 
     static let defaultBridge = "cni0"

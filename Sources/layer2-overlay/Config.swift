@@ -16,14 +16,8 @@ struct OverlayConfig: Decodable {
     var ipspoofchk: Bool?
     var enabledad: Bool?
     var dataDir: String?
-    var runtimeConfig: RuntimeConfig?
-    var args: Args?
-
-    struct RuntimeConfig: Decodable { var mac: String? }
-    struct Args: Decodable {
-        var cni: CNIArgs?
-        struct CNIArgs: Decodable { var mac: String? }
-    }
+    var runtimeConfig: RuntimeMAC?
+    var args: ArgsWithMAC?
 
     static let defaultPort = 6081
     static let defaultDataDir = "/var/lib/cni/swift-cni/layer2-overlay"

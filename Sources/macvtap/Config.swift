@@ -18,16 +18,11 @@ struct MacvtapConfig: Decodable {
     /// Where attachment records for DEL and GC live (ours; default `/var/lib/cni/swift-cni/macvtap`).
     var dataDir: String?
     var runtimeConfig: RuntimeConfig?
-    var args: Args?
+    var args: ArgsWithMAC?
 
     struct RuntimeConfig: Decodable {
         var mac: String?
         var deviceID: String?
-    }
-
-    struct Args: Decodable {
-        var cni: CNIArgs?
-        struct CNIArgs: Decodable { var mac: String? }
     }
 
     static let defaultDataDir = "/var/lib/cni/swift-cni/macvtap"
