@@ -609,16 +609,7 @@ class Bench:
         sh("ip", "-n", node, "link", "set", "lower0p", "up")
         conf = {"cniVersion": "1.0.0", "name": "bench-mvt", "type": "macvtap", "master": "lower0", "mode": "bridge",
                 "mtu": 1500, "dataDir": self.sb.path("mv-records")}
-        s = Sample()
-        for i in range(WARMUP + PAIRS):
-            cid = container_id()
-            [add], _ = spawn(self.sb, node, [add_job(OURS, conf, cid, pod)])
-            must(add, "macvtap ADD")
-            [del_], _ = spawn(self.sb, node, [del_job(OURS, conf, cid, pod, add.json())])
-            must(del_, "macvtap DEL")
-            if i >= WARMUP:
-                s.record(add, del_)
-        self.facts["macvtap"] = s
+        s = self.ours_add_del(node, pod, conf)
         o = self.overlay_single_node()
         self.sections.append("## Ours only: macvtap and layer2-overlay\n\n"
                              "No reference binary exists on this machine for these types, so these are our own numbers.\n\n"
@@ -641,16 +632,20 @@ class Bench:
         sh("ip", "-n", node, "link", "set", "under0p", "up")
         conf = {"cniVersion": "1.0.0", "name": "bench-l2o", "type": "layer2-overlay", "vni": 4242,
                 "peers": ["192.0.2.1"], "macspoofchk": True, "dataDir": self.sb.path("ov-records")}
+        return self.ours_add_del(node, pod, conf)
+
+    def ours_add_del(self, node, pod, conf):
+        """ADD then DEL of our plugin for `conf`, WARMUP + PAIRS times; the sample (kept in facts by type)."""
         s = Sample()
         for i in range(WARMUP + PAIRS):
             cid = container_id()
             [add], _ = spawn(self.sb, node, [add_job(OURS, conf, cid, pod)])
-            must(add, "layer2-overlay ADD")
+            must(add, f"{conf['type']} ADD")
             [del_], _ = spawn(self.sb, node, [del_job(OURS, conf, cid, pod, add.json())])
-            must(del_, "layer2-overlay DEL")
+            must(del_, f"{conf['type']} DEL")
             if i >= WARMUP:
                 s.record(add, del_)
-        self.facts["layer2-overlay"] = s
+        self.facts[conf["type"]] = s
         return s
 
     # -- what peak RSS is made of
