@@ -7,13 +7,13 @@ public struct RecordStore<Record: Codable>: Sendable {
     public let directory: String
     private let store: StateStore
 
-    /// The records of one network: `<base>/<network>`. GC is called per network with that network's
+    /// The records of one network: `<dataDir>/<network>`. GC is called per network with that network's
     /// valid attachments, so each network's records must stand apart from the others'.
-    /// (Network names are checked against libcni's pattern: they are safe as a path component.)
-    /// `dataDir` is the config's key as written: unset or empty means `defaultBase`.
-    public init(dataDir: String?, default defaultBase: String, network: String) {
-        let base = dataDir.flatMap { $0.isEmpty ? nil : $0 } ?? defaultBase
-        store = StateStore(base: base, subdirectory: network)
+    /// `dataDir` is the config's key as written (unset or empty means `defaultBase`), checked against
+    /// the node policy's state directories: outside them is code 7 naming the key.
+    public init(dataDir: String?, default defaultBase: String, network: String, policy: NodePolicy) throws(CNIError) {
+        let base = try policy.stateDirectory(dataDir, key: "dataDir", default: defaultBase)
+        store = StateStore(directory: try base.appending(network))
         directory = store.directory
     }
 

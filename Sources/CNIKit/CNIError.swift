@@ -11,8 +11,10 @@ public struct CNIError: Error, Equatable, Sendable, CustomStringConvertible {
         self.details = details
     }
 
+    /// Message and details escaped (`Escape.text`): values from input never reach a log or event raw.
     public var description: String {
-        details.isEmpty ? "\(msg) (CNI code \(code.rawValue))" : "\(msg): \(details) (CNI code \(code.rawValue))"
+        let text = details.isEmpty ? msg : "\(msg): \(details)"
+        return "\(Escape.text(text)) (CNI code \(code.rawValue))"
     }
 
     /// The spec's well-known error codes (1-99 are reserved by the spec).

@@ -16,12 +16,13 @@ extension CNIError {
         }
     }
 
-    /// The error as the spec prints it on stdout; `details` is left out when empty.
+    /// The error as the spec prints it on stdout; `details` is left out when empty. Message and details
+    /// are escaped (`Escape.text`): a runtime turns them into events and log lines as they are.
     public func json(cniVersion: String) -> JSONValue {
         var object: [String: JSONValue] = [
-            "cniVersion": .string(cniVersion), "code": .number(Double(code.rawValue)), "msg": .string(msg),
+            "cniVersion": .string(cniVersion), "code": .number(Double(code.rawValue)), "msg": .string(Escape.text(msg)),
         ]
-        if !details.isEmpty { object["details"] = .string(details) }
+        if !details.isEmpty { object["details"] = .string(Escape.text(details)) }
         return .object(object)
     }
 }

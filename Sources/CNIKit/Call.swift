@@ -4,7 +4,8 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// Everything one command gets: the environment, the raw config and its common keys, a log.
+/// Everything one command gets: the environment, the raw config and its common keys, the node policy,
+/// a log.
 public struct Call: Sendable {
     /// The parsed `CNI_*` variables.
     public let environment: Environment
@@ -12,19 +13,27 @@ public struct Call: Sendable {
     public let stdin: [UInt8]
     /// The common config keys.
     public let conf: NetConf
+    /// What the node admin allows this config to reach.
+    public let policy: NodePolicy
     public var log: Log
 
-    public init(environment: Environment, stdin: [UInt8], conf: NetConf, log: Log) {
+    public init(environment: Environment, stdin: [UInt8], conf: NetConf, policy: NodePolicy = NodePolicy(), log: Log) {
         self.environment = environment
         self.stdin = stdin
         self.conf = conf
+        self.policy = policy
         self.log = log
     }
 
-    /// Decodes the config and sets up the log it asks for.
+    /// Reads the node policy, decodes the config, sets up the log it asks for and, for ADD and CHECK,
+    /// admits the pod's namespace to the network (`NodePolicy.networks`).
     public init(environment: Environment, stdin: [UInt8]) throws(CNIError) {
+        let policy = try NodePolicy.load(environment: environment.variables)
         let conf = try NetConf.parse(stdin)
-        self.init(environment: environment, stdin: stdin, conf: conf, log: try Log(conf: conf))
+        self.init(environment: environment, stdin: stdin, conf: conf, policy: policy, log: try Log(conf: conf, policy: policy))
+        if environment.command == .add || environment.command == .check {
+            try policy.admit(network: conf.name, podNamespace: environment.args["K8S_POD_NAMESPACE"])
+        }
     }
 
     /// Decodes the plugin's own config struct from stdin. JSON syntax errors are code 6;

@@ -2,8 +2,9 @@
 import Glibc
 #endif
 
-/// Diagnostics of one invocation: to stderr, or appended to `logFile` when the config names one.
-/// Never to stdout, which carries only the result or error JSON.
+/// Diagnostics of one invocation: to stderr, or appended to `logFile` when the config names one and the
+/// node policy has a `logDirectory` to hold it. Never to stdout, which carries only the result or error
+/// JSON. Every message is escaped (`Escape.text`): a value from input cannot start a line of its own.
 public struct Log: Sendable {
     /// How much to say, least first.
     public enum Level: Int, Comparable, CaseIterable, Sendable {
@@ -27,7 +28,7 @@ public struct Log: Sendable {
 
     /// Messages above this level are dropped.
     public var level: Level
-    /// The file to append to; nil for stderr.
+    /// The file to append to; nil for stderr. Opened without following a symlink at its name.
     public var file: String?
     /// Names the writer in every line, e.g. the plugin type.
     public var tag: String
@@ -38,8 +39,10 @@ public struct Log: Sendable {
         self.tag = tag
     }
 
-    /// The log a config asks for (`logFile`, `logLevel`); a bad level is code 7.
-    public init(conf: NetConf) throws(CNIError) {
+    /// The log a config asks for (`logLevel`, and `logFile`: a file name in the policy's `logDirectory`).
+    /// A bad level, or a `logFile` that is a path rather than a name, is code 7. Without a log directory the
+    /// name is ignored (stderr), with a warning there.
+    public init(conf: NetConf, policy: NodePolicy) throws(CNIError) {
         var level = Level.info
         if let name = conf.logLevel {
             guard let parsed = Level(name: name) else {
@@ -47,7 +50,18 @@ public struct Log: Sendable {
             }
             level = parsed
         }
-        self.init(level: level, file: conf.logFile.flatMap { $0.isEmpty ? nil : $0 }, tag: conf.type)
+        var file: String?
+        if let name = conf.logFile, !name.isEmpty {
+            guard PolicyDirectory.isComponent(name), !name.hasPrefix(".") else {
+                throw CNIError(.invalidConfig, "logFile \"\(name)\" must be a file name (no '/', not starting with '.'): "
+                    + "logs go into the directory the node policy sets (logDirectory)")
+            }
+            file = policy.logDirectory.map { "\($0)/\(name)" }
+        }
+        self.init(level: level, file: file, tag: conf.type)
+        if conf.logFile?.isEmpty == false, file == nil {
+            warning("logFile \"\(conf.logFile ?? "")\" ignored: the node policy sets no logDirectory, so logs go to stderr")
+        }
     }
 
     public func error(_ message: @autoclosure () -> String) { write(.error, message) }
@@ -57,11 +71,17 @@ public struct Log: Sendable {
 
     private func write(_ messageLevel: Level, _ message: () -> String) {
         guard messageLevel <= level else { return }
-        let line = "\(Self.timestamp()) \(tag)[\(getpid())] \(messageLevel.label): \(message())\n"
+        let line = Escape.text("\(Self.timestamp()) \(tag)[\(getpid())] \(messageLevel.label): \(message())") + "\n"
         var fd = STDERR_FILENO
         if let file {
-            let opened = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
-            if opened >= 0 { fd = opened }
+            // O_NONBLOCK: a FIFO at the name fails instead of hanging; anything but a regular file is skipped.
+            let opened = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, 0o600)
+            var info = stat()
+            if opened >= 0, fstat(opened, &info) == 0, info.st_mode & S_IFMT == S_IFREG {
+                fd = opened
+            } else if opened >= 0 {
+                close(opened)
+            }
         }
         defer { if fd != STDERR_FILENO { close(fd) } }
         _ = writeAll(fd, Array(line.utf8))

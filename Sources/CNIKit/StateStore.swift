@@ -5,34 +5,24 @@ import Glibc
 /// Small state files in one directory, written atomically (temp file, fsync, rename, fsync of the
 /// directory) with mode 0600; a directory it creates gets mode 0700.
 ///
-/// Never follows a symlink: the directory is opened once with `O_NOFOLLOW` and every file is reached
-/// relative to that descriptor, so swapping a path component for a symlink mid-way changes nothing.
+/// Never follows a symlink below the node policy's state root (`PolicyDirectory`): each component is
+/// opened with `O_NOFOLLOW` from its parent's descriptor and every file is reached relative to the last,
+/// so swapping a path component for a symlink mid-way changes nothing.
 /// A symlink (or any non-regular file) at a state file's name, a symlinked directory, and a directory
 /// that another user owns or that group or others can write are refused with an I/O error (code 5),
 /// leaving whatever they point to untouched. Names are single path components.
 public struct StateStore: Sendable {
-    public let directory: String
-    private let base: String
-    private let subdirectory: String?
+    public let location: PolicyDirectory
+    public var directory: String { location.path }
 
-    public init(directory: String) {
-        self.directory = directory
-        base = directory
-        subdirectory = nil
-    }
-
-    /// `<base>/<subdirectory>` (one path component, e.g. a network name), reached from the base's
-    /// descriptor: neither may be a symlink.
-    public init(base: String, subdirectory: String) {
-        directory = "\(base)/\(subdirectory)"
-        self.base = base
-        self.subdirectory = subdirectory
+    /// The store in `location`, a directory the node policy allowed.
+    public init(directory location: PolicyDirectory) {
+        self.location = location
     }
 
     /// Replaces `name` with `bytes` atomically; creates the directory (and missing parents) if needed.
     public func write(name: String, bytes: [UInt8]) throws(CNIError) {
         try validate(name)
-        try makeDirectories(base, mode: 0o700)
         guard let dir = try openDirectory(creating: true) else { throw failure("open", directory) }
         try refuseSpecialFile(dir, name)
         let temporary = ".\(name).\(getpid()).tmp"
@@ -107,15 +97,30 @@ public struct StateStore: Sendable {
         }
     }
 
-    /// The directory, opened without following a symlink; nil when it does not exist. `creating`
-    /// makes the subdirectory (0700) when the base exists without it.
+    /// The directory: the policy's root as the admin wrote it, then each component below it without
+    /// following a symlink. Nil when it does not exist; `creating` makes what is missing (0700).
     private func openDirectory(creating: Bool = false) throws(CNIError) -> OpenDirectory? {
-        guard let baseDir = try open(base, at: AT_FDCWD, shown: base) else { return nil }
-        guard let subdirectory else { return baseDir }
-        if creating, mkdirat(baseDir.fd, subdirectory, 0o700) != 0, errno != EEXIST {
-            throw failure("create directory", directory)
+        var fd = Glibc.open(location.root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if fd < 0, errno == ENOENT, creating {
+            try makeDirectories(location.root, mode: 0o700)
+            fd = Glibc.open(location.root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         }
-        return try open(subdirectory, at: baseDir.fd, shown: directory)
+        guard fd >= 0 else {
+            if errno == ENOENT { return nil }
+            throw CNIError(.ioFailure, "cannot open state directory \(location.root): \(errnoText(errno))")
+        }
+        var current = OpenDirectory(fd: fd)
+        var shown = location.root == "/" ? "" : location.root
+        for component in location.below {
+            shown += "/\(component)"
+            if creating, mkdirat(current.fd, component, 0o700) != 0, errno != EEXIST {
+                throw failure("create directory", shown)
+            }
+            guard let next = try open(component, at: current.fd, shown: shown) else { return nil }
+            current = next
+        }
+        if location.below.isEmpty { try checkOwner(current, shown: shown) }
+        return current
     }
 
     private func open(_ path: String, at parent: Int32, shown: String) throws(CNIError) -> OpenDirectory? {
@@ -128,14 +133,19 @@ public struct StateStore: Sendable {
             throw CNIError(.ioFailure, "cannot open state directory \(shown): \(errnoText(code))")
         }
         let dir = OpenDirectory(fd: fd)
+        try checkOwner(dir, shown: shown)
+        return dir
+    }
+
+    /// Refuses a directory that another user owns or that group or others can write.
+    private func checkOwner(_ dir: borrowing OpenDirectory, shown: String) throws(CNIError) {
         var info = stat()
-        guard fstat(fd, &info) == 0 else { throw failure("stat", shown) }
+        guard fstat(dir.fd, &info) == 0 else { throw failure("stat", shown) }
         guard info.st_uid == geteuid(), info.st_mode & 0o022 == 0 else {
             throw CNIError(.ioFailure, "state directory \(shown) is owned by uid \(info.st_uid) with mode "
                 + "\(String(info.st_mode & 0o7777, radix: 8)): refusing to keep state where another user can "
                 + "write; use a directory only this plugin's user can write (the default is created 0700)")
         }
-        return dir
     }
 
     /// Fails unless `name` is absent or a regular file (a symlink there is refused, not replaced).

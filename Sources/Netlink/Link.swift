@@ -16,6 +16,8 @@ public struct Link: Equatable, Sendable {
     public var masterIndex: Int32
     /// IFLA_LINK: for a veth, the ifindex of its peer (in the peer's namespace); 0 when none.
     public var linkIndex: Int32
+    /// IFLA_IFALIAS (`ip link set dev X alias TEXT`); nil when none. swift-cni keeps its owner marks here.
+    public var alias: String?
 
     init(_ link: OpaquePointer) {
         index = rtnl_link_get_ifindex(link)
@@ -34,6 +36,7 @@ public struct Link: Equatable, Sendable {
         isAllMulticast = flags & UInt32(IFF_ALLMULTI.rawValue) != 0
         masterIndex = rtnl_link_get_master(link)
         linkIndex = rtnl_link_get_link(link)
+        alias = rtnl_link_get_ifalias(link).map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 }
     }
 }
 
@@ -48,9 +51,12 @@ public struct LinkChange: Sendable, Equatable {
     public var allMulticast: Bool?
     /// The ifindex of the bridge to enslave the link to; 0 releases it from its master.
     public var masterIndex: Int32?
+    /// IFLA_IFALIAS, at most 255 bytes.
+    public var alias: String?
 
     public init(name: String? = nil, mac: MACAddress? = nil, mtu: UInt32? = nil, txQueueLength: UInt32? = nil,
-                up: Bool? = nil, promiscuous: Bool? = nil, allMulticast: Bool? = nil, masterIndex: Int32? = nil) {
+                up: Bool? = nil, promiscuous: Bool? = nil, allMulticast: Bool? = nil, masterIndex: Int32? = nil,
+                alias: String? = nil) {
         self.name = name
         self.mac = mac
         self.mtu = mtu
@@ -59,6 +65,7 @@ public struct LinkChange: Sendable, Equatable {
         self.promiscuous = promiscuous
         self.allMulticast = allMulticast
         self.masterIndex = masterIndex
+        self.alias = alias
     }
 
     /// Fills a libnl change object; the caller owns it.
@@ -72,6 +79,7 @@ public struct LinkChange: Sendable, Equatable {
         if let mtu { rtnl_link_set_mtu(change, mtu) }
         if let txQueueLength { rtnl_link_set_txqlen(change, txQueueLength) }
         if let masterIndex { rtnl_link_set_master(change, masterIndex) }
+        if let alias { rtnl_link_set_ifalias(change, alias) }
         for (wanted, flag) in [(up, IFF_UP), (promiscuous, IFF_PROMISC), (allMulticast, IFF_ALLMULTI)] {
             guard let wanted else { continue }
             if wanted { rtnl_link_set_flags(change, UInt32(flag.rawValue)) } else { rtnl_link_unset_flags(change, UInt32(flag.rawValue)) }
@@ -89,6 +97,7 @@ public struct LinkChange: Sendable, Equatable {
         if let promiscuous { parts.append("promisc \(promiscuous ? "on" : "off")") }
         if let allMulticast { parts.append("allmulticast \(allMulticast ? "on" : "off")") }
         if let masterIndex { parts.append(masterIndex == 0 ? "nomaster" : "master ifindex \(masterIndex)") }
+        if let alias { parts.append("alias \"\(alias)\"") }
         return parts.joined(separator: ", ")
     }
 }

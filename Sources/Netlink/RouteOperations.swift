@@ -3,14 +3,15 @@ internal import Glibc
 
 /// Routes over an rtnetlink socket (libnl rtnl_route), in the socket's namespace.
 extension RouteSocket {
-    /// The unicast routes of one family in `table` (254 = main). Multipath routes and other route types
-    /// (local, broadcast, blackhole, ...) are left out: `Route` cannot express them. What is read back has
-    /// table, scope and metric filled in (metric 0 when the kernel has none), so compare fields, or delete it as is.
-    public func routes(ipv6: Bool, table: UInt32 = 254) throws(NetlinkError) -> [Route] {
+    /// The unicast routes of one family in `table` (254 = main; nil: every table). Multipath routes and
+    /// other route types (local, broadcast, blackhole, ...) are left out: `Route` cannot express them. What
+    /// is read back has table, scope and metric filled in (metric 0 when the kernel has none), so compare
+    /// fields, or delete it as is.
+    public func routes(ipv6: Bool, table: UInt32? = 254) throws(NetlinkError) -> [Route] {
         let family = ipv6 ? AF_INET6 : AF_INET
-        return try dump("list \(ipv6 ? "IPv6" : "IPv4") routes of table \(table) in", netnsPath,
+        return try dump("list \(ipv6 ? "IPv6" : "IPv4") routes of \(table.map { "table \($0)" } ?? "every table") in", netnsPath,
                         allocate: { rtnl_route_alloc_cache(sock, family, 0, &$0) }) { route in
-            guard rtnl_route_get_table(route) == table else { return nil }
+            guard table.map({ rtnl_route_get_table(route) == $0 }) ?? true else { return nil }
             return Route(route)
         }
     }

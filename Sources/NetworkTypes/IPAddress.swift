@@ -31,6 +31,11 @@ public struct IPAddress: Hashable, Sendable, CustomStringConvertible {
     public enum Family: Sendable { case v4, v6 }
     public var family: Family { isIPv4 ? .v4 : .v6 }
 
+    /// fe80::/10: the kernel gives one to every IPv6 link that comes up.
+    public var isIPv6LinkLocal: Bool { bytes.count == 16 && bytes[0] == 0xfe && bytes[1] & 0xc0 == 0x80 }
+    /// 224.0.0.0/4 or ff00::/8.
+    public var isMulticast: Bool { isIPv4 ? bytes[0] & 0xf0 == 0xe0 : bytes[0] == 0xff }
+
     /// The canonical text form (inet_ntop): `10.1.1.2`, `fd00::1`.
     public var description: String {
         var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))

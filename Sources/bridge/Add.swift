@@ -50,7 +50,7 @@ struct BridgeAdd {
     /// The bridge, made with `vlan_filtering` on when the config has VLANs (as the reference does).
     private func ensureBridge(node: borrowing RouteSocket, rollback: Rollback) throws -> Link {
         let spec = NodeBridge.Spec(name: plan.bridge, mtu: plan.mtu, promiscuous: plan.promiscuous,
-                                   vlanFiltering: !plan.vlans.isEmpty)
+                                   vlanFiltering: !plan.vlans.isEmpty, owner: plan.owner, sharing: .withBridgeNetworks)
         do {
             return try NodeBridge.ensure(spec, on: node, rollback: rollback)
         } catch let error as NetlinkError where error.errno == EOPNOTSUPP && spec.vlanFiltering {

@@ -23,6 +23,6 @@ enum Bridge: CNIPlugin {
     }
 
     private static func plan(_ call: Call) throws -> BridgePlan {
-        try BridgePlan(try call.decode(BridgeConfig.self), conf: call.conf, environment: call.environment)
+        try BridgePlan(try call.decode(BridgeConfig.self), conf: call.conf, environment: call.environment, policy: call.policy)
     }
 }

@@ -33,7 +33,7 @@ struct BridgeCheck {
             let gateways = previous.ips.compactMap { $0.gateway.flatMap(IPAddress.init) }
             var device = "bridge \(plan.bridge)"
             if let name = plan.vlanGateway, let vlan = plan.vlans.access, !gateways.isEmpty {
-                drift += try VLANGateway(name: name, vlan: vlan, bridge: plan.bridge).drift(node: node)
+                drift += try VLANGateway(name: name, vlan: vlan, bridge: plan.bridge, owner: plan.owner).drift(node: node)
                 device = "VLAN gateway \(name)"
             }
             let addresses = try node.link(named: plan.gatewayDevice) == nil ? [] : Set(try node.addresses(of: plan.gatewayDevice).map(\.address))

@@ -7,7 +7,7 @@ struct BridgeDel {
     let config: BridgeConfig
 
     func run() throws {
-        try BridgedPod.detach(call, records: config.records(network: call.conf.name))
+        try BridgedPod.detach(call, records: try config.records(network: call.conf.name, policy: call.policy))
         try BridgeMasquerade(call: call).remove()
     }
 }

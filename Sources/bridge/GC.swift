@@ -9,7 +9,7 @@ struct BridgeGC {
     let config: BridgeConfig
 
     func run() throws {
-        try BridgedPod.collect(call, records: config.records(network: call.conf.name)) { record in
+        try BridgedPod.collect(call, records: try config.records(network: call.conf.name, policy: call.policy)) { record in
             try Masquerade.remove(id: record.hostVeth, addresses: [], on: try NftSocket())
         }
     }

@@ -40,7 +40,7 @@ struct BridgeLayer3 {
         guard plan.isGateway, !gateways.isEmpty else { return nil }
         let vlanInterface = try NodeBridge.withLock(plan.bridge) { () throws -> Result.Interface? in
             if let name = plan.vlanGateway, let vlan = plan.vlans.access {
-                try VLANGateway(name: name, vlan: vlan, bridge: plan.bridge).ensure(node: node, hostVeth: hostVeth, rollback: rollback)
+                try VLANGateway(name: name, vlan: vlan, bridge: plan.bridge, owner: plan.owner).ensure(node: node, hostVeth: hostVeth, rollback: rollback)
             }
             for gateway in gateways { try ensureAddress(gateway, node: node) }
             return try plan.vlanGateway.map { Result.Interface(name: $0, mac: try node.existingLink(named: $0).mac?.description ?? "") }

@@ -27,10 +27,14 @@ struct BridgePlan {
     var vlanGateway: String?
     /// Where the gateway addresses go: the VLAN gateway interface, or the bridge itself.
     var gatewayDevice: String { vlanGateway ?? bridge }
+    /// The mark of the bridge and VLAN gateway this network creates.
+    var owner: OwnerMark
 
-    init(_ config: BridgeConfig, conf: NetConf, environment: Environment) throws(CNIError) {
+    init(_ config: BridgeConfig, conf: NetConf, environment: Environment, policy: NodePolicy) throws(CNIError) {
         bridge = config.bridge.flatMap { $0.isEmpty ? nil : $0 } ?? BridgeConfig.defaultBridge
         try Environment.validateInterfaceName(bridge, naming: "bridge", code: .invalidConfig)
+        try policy.allowBridge(bridge, key: "bridge")
+        owner = OwnerMark(plugin: "bridge", network: conf.name)
         isDefaultGateway = config.isDefaultGateway ?? false
         isGateway = (config.isGateway ?? false) || isDefaultGateway
         forceAddress = config.forceAddress ?? false
@@ -43,7 +47,7 @@ struct BridgePlan {
         disableContainerInterface = config.disableContainerInterface ?? false
         portIsolation = config.portIsolation ?? false
         hasIPAM = conf.ipam != nil
-        records = config.records(network: conf.name)
+        records = try config.records(network: conf.name, policy: policy)
         mtu = try BridgePlan.mtu(config.mtu)
         vlans = try PortVLANs(config)
         if isGateway, hasIPAM, let access = vlans.access {
@@ -84,8 +88,9 @@ struct BridgePlan {
 }
 
 extension BridgeConfig {
-    /// Where the attachment records of `network` live: under `dataDir`, or the default when unset or empty.
-    func records(network: String) -> RecordStore<BridgedPod.Record> {
-        RecordStore(dataDir: dataDir, default: BridgeConfig.defaultDataDir, network: network)
+    /// Where the attachment records of `network` live: under `dataDir`, or the default when unset or empty;
+    /// either inside the node policy's state directories.
+    func records(network: String, policy: NodePolicy) throws(CNIError) -> RecordStore<BridgedPod.Record> {
+        try RecordStore(dataDir: dataDir, default: BridgeConfig.defaultDataDir, network: network, policy: policy)
     }
 }

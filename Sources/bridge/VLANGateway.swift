@@ -7,11 +7,12 @@ import Netlink
 /// here it is an 802.1Q device on the bridge, with the VLAN on the bridge itself (`bridge vlan add vid
 /// VLAN dev BRIDGE self`): no extra bridge port, nothing random in its name. A `<bridge>.<vlan>` veth the
 /// reference left on the node is used as it is. Shared by every pod of the VLAN, it stays after DEL, as
-/// the bridge does.
+/// the bridge does. One this plugin makes carries `owner`'s mark.
 struct VLANGateway {
     let name: String
     let vlan: UInt16
     let bridge: String
+    let owner: OwnerMark
 
     /// Makes the interface when missing (undone if the ADD fails and no other pod of the VLAN is on the
     /// bridge) and brings it up. Call it under the bridge lock.
@@ -31,6 +32,7 @@ struct VLANGateway {
                     try gateway.removeIfUnused(except: hostVeth, removeBridgeVLAN: !hadVLAN, node: try RouteSocket())
                 }
             }
+            try node.setLink(name, LinkChange(alias: owner.description))
             try node.addBridgeVLANs([BridgeVLANRange(vlan...vlan)], to: bridge, bridgeItself: true)
         }
         try node.setLink(name, LinkChange(up: true))

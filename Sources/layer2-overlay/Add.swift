@@ -17,11 +17,14 @@ struct OverlayAdd {
             // the bridge and its tunnels under the same lock, and must not do so between our two steps.
             var result = try NodeBridge.withLock(plan.bridge) {
                 let underlay = try Underlay.resolve(peers: peers, configuredMTU: plan.configuredMTU, node: node)
+                try refuseNodeLocalIPAM(underlay)
+                try VNIClaim(owner: plan.owner, bridge: plan.bridge).refuseOthers(node: node)
                 // The bridge's MTU is left to the kernel, which keeps it at the smallest of its ports' (all of
                 // them `mtu`): setting it by hand would pin it, and it would outlive its last port.
-                let bridge = try NodeBridge.ensure(.init(name: plan.bridge, mtu: underlay.mtu, promiscuous: false), on: node,
-                                                   rollback: rollback)
-                try TunnelSet(vni: plan.vni, port: plan.port, mtu: underlay.mtu)
+                let bridge = try NodeBridge.ensure(.init(name: plan.bridge, mtu: underlay.mtu, promiscuous: false, owner: plan.owner,
+                                                         sharing: .networkOnly(adoptUnmarked: plan.adoptUnmarkedBridge)),
+                                                   on: node, rollback: rollback)
+                try TunnelSet(vni: plan.vni, port: plan.port, mtu: underlay.mtu, owner: plan.owner)
                     .reconcile(bridge: bridge, peers: underlay.remotePeers, node: node)
                 var result = try BridgedPod.connect(.init(bridge: bridge, mtu: underlay.mtu, mac: plan.mac, podUp: true),
                                                     call, node: node, pod: pod, records: plan.records, rollback: rollback)
@@ -40,5 +43,14 @@ struct OverlayAdd {
             try BridgedPod.finish(&result, call, podUp: true, records: plan.records, node: node)
             return result
         }
+    }
+
+    /// host-local keeps its allocations per node: with other nodes on the segment it would hand one address
+    /// to pods on several of them.
+    private func refuseNodeLocalIPAM(_ underlay: Underlay) throws(CNIError) {
+        guard let type = plan.nodeLocalIPAM, !underlay.remotePeers.isEmpty else { return }
+        throw CNIError(.invalidConfig, "ipam: \(type) allocates per node, and this network's segment spans \(underlay.remotePeers.count + 1) nodes: "
+            + "it would give one address to pods on several of them; use no ipam (L2 only, e.g. DHCP from a VM on the segment), "
+            + "static, or a cluster-wide IPAM (e.g. whereabouts), or let the node admin allow it (overlay.nodeLocalIPAM)")
     }
 }

@@ -17,7 +17,7 @@ struct OverlayCheck {
         guard let bridge = try node.link(named: plan.bridge), bridge.kind == "bridge" else {
             throw CNIError(.invalidConfig, "CHECK: bridge \(plan.bridge) of the overlay is missing from the node (or is not a bridge)")
         }
-        var drift = try TunnelSet(vni: plan.vni, port: plan.port, mtu: underlay.mtu)
+        var drift = try TunnelSet(vni: plan.vni, port: plan.port, mtu: underlay.mtu, owner: plan.owner)
             .drift(bridge: bridge, peers: underlay.remotePeers, node: node)
         if bridge.mtu != underlay.mtu { drift.append("bridge \(plan.bridge) MTU is \(bridge.mtu), wanted \(underlay.mtu)") }
         drift += try BridgedPod.drift(previous, call, port: .init(bridge: bridge, mtu: underlay.mtu, mac: plan.mac, podUp: true),

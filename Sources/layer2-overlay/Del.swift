@@ -8,6 +8,6 @@ struct OverlayDel {
     let config: OverlayConfig
 
     func run() throws {
-        try BridgedPod.detach(call, records: config.records(network: call.conf.name))
+        try BridgedPod.detach(call, records: try config.records(network: call.conf.name, policy: call.policy))
     }
 }

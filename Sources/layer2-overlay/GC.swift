@@ -12,7 +12,7 @@ struct OverlayGC {
         try BridgedPod.collect(call, records: plan.records)
         try NodeBridge.withLock(plan.bridge) {
             guard try plan.records.stale(keeping: []).isEmpty else { return }
-            try NodeBridge.removeIfUnused(plan.bridge, on: try RouteSocket())
+            try NodeBridge.removeIfUnused(plan.bridge, ownedBy: plan.owner, adoptUnmarked: plan.adoptUnmarkedBridge, on: try RouteSocket())
         }
     }
 }

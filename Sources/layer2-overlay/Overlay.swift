@@ -14,6 +14,6 @@ enum Overlay: CNIPlugin {
     static func gc(_ call: Call) throws { try OverlayGC(call: call, plan: try plan(call)).run() }
 
     private static func plan(_ call: Call) throws -> OverlayPlan {
-        try OverlayPlan(try call.decode(OverlayConfig.self), conf: call.conf, environment: call.environment)
+        try OverlayPlan(try call.decode(OverlayConfig.self), conf: call.conf, environment: call.environment, policy: call.policy)
     }
 }

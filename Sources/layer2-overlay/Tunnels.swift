@@ -9,6 +9,8 @@ struct TunnelSet {
     let vni: UInt32
     let port: UInt16
     let mtu: UInt32
+    /// Every tunnel carries the network's mark; one marked for another network is never taken or removed.
+    let owner: OwnerMark
 
     /// `gnv` + 12 hex digits of "vni/peer": the same on every ADD, so reconciling needs no state.
     func name(of peer: IPAddress) -> String { DerivedName.make(prefix: "gnv", key: "\(vni)/\(peer)") }
@@ -17,7 +19,8 @@ struct TunnelSet {
     /// those of peers no longer listed. Call it holding the bridge's lock.
     func reconcile(bridge: Link, peers: [IPAddress], node: borrowing RouteSocket) throws {
         let wanted = Dictionary(uniqueKeysWithValues: peers.map { (name(of: $0), $0) })
-        for link in try node.links() where link.kind == "geneve" && link.masterIndex == bridge.index && wanted[link.name] == nil {
+        for link in try node.links() where link.kind == "geneve" && link.masterIndex == bridge.index && wanted[link.name] == nil
+            && (OwnerMark.of(link).map { $0 == owner } ?? true) {
             try deleteIfPresent(link.name, node)
         }
         for (name, peer) in wanted.sorted(by: { $0.key < $1.key }) {
@@ -58,7 +61,7 @@ struct TunnelSet {
         if try node.link(named: name) == nil {
             try create(GeneveSpec(name: name, vni: vni, remote: peer, port: port, mtu: mtu), bridge: bridge, node: node)
         }
-        try node.setLink(name, LinkChange(mtu: mtu, up: true, masterIndex: bridge.index))
+        try node.setLink(name, LinkChange(mtu: mtu, up: true, masterIndex: bridge.index, alias: owner.description))
         try node.setBridgePort(name, BridgePortFlags(isolated: true))
         guard try node.bridgePort(name).isolated else {
             try deleteIfPresent(name, node)
@@ -77,6 +80,9 @@ struct TunnelSet {
         if existing.masterIndex != 0 && existing.masterIndex != bridge.index {
             let owner = try node.links().first { $0.index == existing.masterIndex }?.name ?? "ifindex \(existing.masterIndex)"
             throw CNIError(.invalidConfig, "vni: tunnel \(name) (vni \(vni) to \(peer)) is a port of \(owner), not of this network's bridge \(bridge.name): another overlay network on this node uses vni \(vni); give each network its own vni")
+        }
+        if let mark = OwnerMark.of(existing), mark != self.owner {
+            throw CNIError(.invalidConfig, "vni: tunnel \(name) (vni \(vni) to \(peer)) belongs to \(OwnerMark.owner(of: existing)): another overlay network on this node uses vni \(vni); give each network its own vni")
         }
         if try mismatch(name, peer: peer, node: node) != nil {
             try deleteIfPresent(name, node)

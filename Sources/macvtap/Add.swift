@@ -58,6 +58,7 @@ struct MacvtapAdd {
         guard let lower = try node.link(named: master) else {
             throw CNIError(.invalidConfig, "master: \"\(master)\" does not exist in the node's network namespace; name an existing node NIC")
         }
+        try MasterCheck(policy: call.policy).verify(lower, node: node)
         if try node.link(named: name)?.kind == "macvtap" { try Handover.deleteIfPresent(name, in: node) }
         try node.addMacvtap(MacvtapSpec(name: name, lowerIndex: lower.index, mode: plan.mode ?? .bridge,
                                         txQueueLength: lower.txQueueLength > 0 ? lower.txQueueLength : nil))

@@ -12,7 +12,7 @@ struct MacvtapDel {
 
     func run() throws {
         let environment = call.environment
-        let records = config.records(network: call.conf.name)
+        let records = try config.records(network: call.conf.name, policy: call.policy)
         let record = try Self.record(in: records, environment)
         let nodeName: String
         let devicePlugin: Bool

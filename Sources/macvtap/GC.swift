@@ -10,7 +10,7 @@ struct MacvtapGC {
     let config: MacvtapConfig
 
     func run() throws {
-        let records = config.records(network: call.conf.name)
+        let records = try config.records(network: call.conf.name, policy: call.policy)
         let node = try RouteSocket()
         for (file, record) in try records.stale(keeping: call.conf.validAttachments ?? []) {
             if let pod = PodNamespace.openIfSame(path: record.netns, identity: record.netnsID) {

@@ -31,6 +31,6 @@ enum Macvtap: CNIPlugin {
     }
 
     private static func plan(_ call: Call) throws -> MacvtapPlan {
-        try MacvtapPlan(try call.decode(MacvtapConfig.self), network: call.conf.name, environment: call.environment)
+        try MacvtapPlan(try call.decode(MacvtapConfig.self), network: call.conf.name, environment: call.environment, policy: call.policy)
     }
 }

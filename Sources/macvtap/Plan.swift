@@ -23,7 +23,7 @@ struct MacvtapPlan {
     var mac: MACAddress?
     var records: RecordStore<AttachmentRecord>
 
-    init(_ config: MacvtapConfig, network: String, environment: Environment) throws(CNIError) {
+    init(_ config: MacvtapConfig, network: String, environment: Environment, policy: NodePolicy) throws(CNIError) {
         if let deviceID = config.device {
             source = .devicePlugin(deviceID: deviceID)
         } else {
@@ -38,7 +38,7 @@ struct MacvtapPlan {
         promiscuous = config.promiscMode ?? false
         owner = try MacvtapPlan.id(config.owner, naming: "owner")
         group = try MacvtapPlan.id(config.group, naming: "group")
-        records = config.records(network: network)
+        records = try config.records(network: network, policy: policy)
         // Lowest first: config mac < CNI_ARGS MAC= < args.cni.mac < runtimeConfig.mac.
         mac = try MACChoice.choose([
             .init("mac", config.mac),
@@ -74,8 +74,9 @@ struct MacvtapPlan {
 }
 
 extension MacvtapConfig {
-    /// Where the attachment records of `network` live: under `dataDir`, or the default when unset or empty.
-    func records(network: String) -> RecordStore<AttachmentRecord> {
-        RecordStore(dataDir: dataDir, default: MacvtapConfig.defaultDataDir, network: network)
+    /// Where the attachment records of `network` live: under `dataDir`, or the default when unset or empty;
+    /// either inside the node policy's state directories.
+    func records(network: String, policy: NodePolicy) throws(CNIError) -> RecordStore<AttachmentRecord> {
+        try RecordStore(dataDir: dataDir, default: MacvtapConfig.defaultDataDir, network: network, policy: policy)
     }
 }

@@ -38,9 +38,9 @@ struct TuningConfig: Decodable {
 
     static let defaultDataDir = "/run/cni/tuning"
 
-    /// Where backups live: `dataDir`, or the reference's default when unset or empty.
-    var backupDirectory: String {
-        guard let dataDir, !dataDir.isEmpty else { return TuningConfig.defaultDataDir }
-        return dataDir
+    /// Where backups live: `dataDir`, or the reference's default when unset or empty; either inside the
+    /// node policy's state directories.
+    func backupDirectory(policy: NodePolicy) throws(CNIError) -> PolicyDirectory {
+        try policy.stateDirectory(dataDir, key: "dataDir", default: TuningConfig.defaultDataDir)
     }
 }

@@ -7,7 +7,7 @@ import Netlink
 /// is an error and the backup stays, so the runtime's retry can finish the job.
 struct TuningDel {
     let call: Call
-    let dataDir: String
+    let dataDir: PolicyDirectory
 
     func run() throws {
         let store = StateStore(directory: dataDir)

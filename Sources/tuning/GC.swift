@@ -8,7 +8,7 @@ import Netlink
 /// at (GC is called per network; all networks share `dataDir`); files written by the reference plugin
 /// (without the attachment in them) are left alone.
 struct TuningGC {
-    let dataDir: String
+    let dataDir: PolicyDirectory
     let network: String
     let valid: [NetConf.Attachment]
 

@@ -13,7 +13,7 @@ struct TuningPlan {
     var txQueueLength: UInt32?
     /// Sorted by path, so the order of writes is the same on every run.
     var sysctls: [(key: SysctlKey, value: String)]
-    var dataDir: String
+    var dataDir: PolicyDirectory
 
     var linkChange: LinkChange {
         LinkChange(mac: mac, mtu: mtu, txQueueLength: txQueueLength,
@@ -21,7 +21,7 @@ struct TuningPlan {
     }
 
     /// Precedence as in the reference: config < CNI_ARGS `MAC=` < `runtimeConfig.mac` < `args.cni`.
-    init(_ config: TuningConfig, environment: Environment, allowlist: SysctlAllowlist?) throws(CNIError) {
+    init(_ config: TuningConfig, environment: Environment, policy: NodePolicy, allowlist: SysctlAllowlist?) throws(CNIError) {
         let overrides = config.args?.cni
         let base = config.settings
         mac = try MACChoice.choose([
@@ -37,7 +37,7 @@ struct TuningPlan {
             overrides?.txQLen.map { ("args.cni.txQLen", $0) } ?? base.txQLen.map { ("txQLen", $0) })
         let merged = (base.sysctl ?? [:]).merging(overrides?.sysctl ?? [:]) { _, override in override }
         sysctls = try TuningPlan.sysctls(merged, ifname: environment.ifname, allowlist: allowlist)
-        dataDir = config.backupDirectory
+        dataDir = try config.backupDirectory(policy: policy)
     }
 
     /// 0 means "leave the MTU alone", as in the reference.

@@ -19,7 +19,7 @@ enum Tuning: CNIPlugin {
 
     static func del(_ call: Call) throws {
         let config = try call.decode(TuningConfig.self)
-        try TuningDel(call: call, dataDir: config.backupDirectory).run()
+        try TuningDel(call: call, dataDir: try config.backupDirectory(policy: call.policy)).run()
     }
 
     static func check(_ call: Call) throws {
@@ -30,11 +30,12 @@ enum Tuning: CNIPlugin {
 
     static func gc(_ call: Call) throws {
         let config = try call.decode(TuningConfig.self)
-        try TuningGC(dataDir: config.backupDirectory, network: call.conf.name, valid: call.conf.validAttachments ?? []).run()
+        try TuningGC(dataDir: try config.backupDirectory(policy: call.policy), network: call.conf.name, valid: call.conf.validAttachments ?? []).run()
     }
 
     private static func planned(_ call: Call) throws -> TuningPlan {
-        try TuningPlan(try call.decode(TuningConfig.self), environment: call.environment, allowlist: try SysctlAllowlist.load())
+        try TuningPlan(try call.decode(TuningConfig.self), environment: call.environment, policy: call.policy,
+                       allowlist: try SysctlAllowlist.load())
     }
 
     private static var missingPrevResult: CNIError {

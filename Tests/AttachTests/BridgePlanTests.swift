@@ -12,7 +12,7 @@ import Testing
         ])
         let full = #"{"cniVersion":"1.0.0","name":"n","type":"bridge","# + json.dropFirst()
         let conf = try NetConf.parse(Array(full.utf8))
-        return try BridgePlan(try JSONDecoder().decode(BridgeConfig.self, from: Data(full.utf8)), conf: conf, environment: environment)
+        return try BridgePlan(try JSONDecoder().decode(BridgeConfig.self, from: Data(full.utf8)), conf: conf, environment: environment, policy: NodePolicy())
     }
 
     @Test func defaultsAreTheReferences() throws {

@@ -12,7 +12,7 @@ import Testing
         ])
         let full = #"{"cniVersion":"0.3.1","name":"n","type":"macvtap","# + json.dropFirst()
         let call = Call(environment: environment, stdin: Array(full.utf8), conf: try NetConf.parse(Array(full.utf8)), log: Log())
-        return try MacvtapPlan(try call.decode(MacvtapConfig.self), network: call.conf.name, environment: environment)
+        return try MacvtapPlan(try call.decode(MacvtapConfig.self), network: call.conf.name, environment: environment, policy: NodePolicy())
     }
 
     /// Vectors of the xxHash spec (seed 0), the last one checked against libxxhash 0.8.1's XXH64 (32 bytes:

@@ -11,7 +11,7 @@ import Testing
             "CNI_IFNAME": ifname, "CNI_PATH": "/opt/cni/bin", "CNI_ARGS": cniArgs,
         ])
         let config = try JSONDecoder().decode(TuningConfig.self, from: Data(json.utf8))
-        return try TuningPlan(config, environment: environment, allowlist: allowlist)
+        return try TuningPlan(config, environment: environment, policy: NodePolicy(), allowlist: allowlist)
     }
 
     @Test func macPrecedenceIsConfigThenCNIArgsThenRuntimeConfigThenArgs() throws {
@@ -29,7 +29,7 @@ import Testing
             + #""args":{"cni":{"mtu":1300,"promisc":true,"allmulti":true,"txQLen":20,"sysctl":{"net.core.somaxconn":"200"}}}}"#)
         #expect(p.mtu == 1300 && p.promiscuous && p.allMulticast == true && p.txQueueLength == 20)
         #expect(p.sysctls.map(\.value) == ["200"])
-        #expect(p.dataDir == "/run/cni/tuning")
+        #expect(p.dataDir.path == "/run/cni/tuning")
     }
 
     @Test func ifnameGoesIntoSysctlKeys() throws {

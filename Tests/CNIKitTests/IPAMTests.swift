@@ -91,15 +91,13 @@ exit 0
     @Test func appendsToTheLogFileAtOrBelowItsLevel() throws {
         let root = makeTemporaryDirectory()
         defer { removeTree(root) }
-        let conf = try NetConf.parse(Array(config("1.0.0", extra: #","logFile":"\#(root)/p.log","logLevel":"warning""#).utf8))
-        let log = try Log(conf: conf)
+        let conf = try NetConf.parse(Array(config("1.0.0", extra: #","logFile":"p.log","logLevel":"warning""#).utf8))
+        let log = try Log(conf: conf, policy: NodePolicy(logDirectory: root))
         log.error("first")
         log.warning("second")
         log.info("hidden")
         log.debug("hidden")
-        let fd = open("\(root)/p.log", O_RDONLY)
-        defer { close(fd) }
-        let lines = String(decoding: readAll(fd) ?? [], as: UTF8.self).split(separator: "\n")
+        let lines = String(decoding: contents("\(root)/p.log"), as: UTF8.self).split(separator: "\n")
         #expect(lines.count == 2)
         #expect(lines[0].hasSuffix("fake[\(getpid())] ERROR: first"))
         #expect(lines[1].hasSuffix("WARNING: second"))
@@ -107,7 +105,46 @@ exit 0
 
     @Test func badLevelIsCode7() throws {
         let conf = try NetConf.parse(Array(config("1.0.0", extra: #","logLevel":"loud""#).utf8))
-        #expect { try Log(conf: conf) } throws: { ($0 as! CNIError).code == .invalidConfig }
+        #expect { try Log(conf: conf, policy: NodePolicy()) } throws: { ($0 as! CNIError).code == .invalidConfig }
+    }
+
+    /// A NAD names a log file, never a path: `/etc/ld.so.preload` and `../x` are code 7.
+    @Test(arguments: ["/etc/ld.so.preload", "../escape.log", "a/b.log", ".hidden", "..", "."])
+    func aLogFileThatIsAPathIsCode7(name: String) throws {
+        let conf = try NetConf.parse(Array(config("1.0.0", extra: #","logFile":"\#(name)""#).utf8))
+        #expect { try Log(conf: conf, policy: NodePolicy(logDirectory: "/tmp")) } throws: {
+            let error = $0 as! CNIError
+            return error.code == .invalidConfig && error.msg.hasPrefix("logFile")
+        }
+    }
+
+    /// Without a log directory in the policy the name is ignored: the log goes to stderr.
+    @Test func withoutALogDirectoryTheLogIsStderr() throws {
+        let conf = try NetConf.parse(Array(config("1.0.0", extra: #","logFile":"p.log""#).utf8))
+        #expect(try Log(conf: conf, policy: NodePolicy()).file == nil)
+    }
+
+    /// A symlink planted at the name is not followed; a value with a newline stays on its line.
+    @Test func aSymlinkIsNotFollowedAndInputIsEscaped() throws {
+        let root = makeTemporaryDirectory()
+        defer { removeTree(root) }
+        writeFile("\(root)/target", "secret")
+        symlink("\(root)/target", "\(root)/link.log")
+        let policy = NodePolicy(logDirectory: root)
+        let linked = try Log(conf: try NetConf.parse(Array(config("1.0.0", extra: #","logFile":"link.log""#).utf8)), policy: policy)
+        linked.error("through the link")
+        #expect(String(decoding: contents("\(root)/target"), as: UTF8.self) == "secret")
+        let log = try Log(conf: try NetConf.parse(Array(config("1.0.0", extra: #","logFile":"p.log""#).utf8)), policy: policy)
+        log.error("bridge \"x\n/evil.so\n\u{1b}[2J\"")
+        let text = String(decoding: contents("\(root)/p.log"), as: UTF8.self)
+        #expect(text.split(separator: "\n").count == 1, "\(text)")
+        #expect(text.hasSuffix(#"bridge "x\n/evil.so\n\u{1b}[2J""# + "\n"), "\(text)")
+    }
+
+    private func contents(_ path: String) -> [UInt8] {
+        let fd = open(path, O_RDONLY)
+        defer { close(fd) }
+        return fd >= 0 ? readAll(fd) ?? [] : []
     }
 }
 

@@ -8,7 +8,7 @@ import Testing
     @Test func writeReadListRemove() throws {
         let root = makeTemporaryDirectory()
         defer { removeTree(root) }
-        let store = StateStore(directory: "\(root)/state/net1")
+        let store = stateStore("\(root)/state/net1", under: root)
         #expect(try store.names() == [])
         #expect(try store.read(name: "c1-eth0") == nil)
         try store.write(name: "c1-eth0", bytes: Array("one".utf8))
@@ -24,7 +24,7 @@ import Testing
     @Test func modesAre0600And0700() throws {
         let root = makeTemporaryDirectory()
         defer { removeTree(root) }
-        let store = StateStore(directory: "\(root)/state")
+        let store = stateStore("\(root)/state", under: root)
         try store.write(name: "x", bytes: [1])
         var info = stat()
         #expect(stat("\(root)/state/x", &info) == 0 && info.st_mode & 0o777 == 0o600)
@@ -58,7 +58,7 @@ import Testing
         mkdir("\(root)/state", 0o700)
         symlink("\(root)/target", "\(root)/state/link")
         symlink("\(root)/missing", "\(root)/state/dangling")
-        let store = StateStore(directory: "\(root)/state")
+        let store = stateStore("\(root)/state", under: root)
         expectIOFailure { try store.write(name: "link", bytes: Array("new".utf8)) }
         expectIOFailure { try store.write(name: "dangling", bytes: Array("new".utf8)) }
         expectIOFailure { _ = try store.read(name: "link") }
@@ -80,7 +80,7 @@ import Testing
         mkdir("\(root)/real", 0o700)
         writeFile("\(root)/real/c1-eth0", "theirs")
         symlink("\(root)/real", "\(root)/state")
-        let store = StateStore(directory: "\(root)/state")
+        let store = stateStore("\(root)/state", under: root)
         expectIOFailure { try store.write(name: "c1-eth0", bytes: Array("ours".utf8)) }
         expectIOFailure { try store.write(name: "new", bytes: Array("ours".utf8)) }
         expectIOFailure { _ = try store.read(name: "c1-eth0") }
@@ -90,7 +90,7 @@ import Testing
         #expect(contents("\(root)/real/new") == nil)
         // A dangling directory symlink: nothing is created where it points.
         symlink("\(root)/nowhere", "\(root)/dangling")
-        expectIOFailure { try StateStore(directory: "\(root)/dangling").write(name: "x", bytes: [1]) }
+        expectIOFailure { try stateStore("\(root)/dangling", under: root).write(name: "x", bytes: [1]) }
         #expect(opendir("\(root)/nowhere") == nil)
     }
 
@@ -101,19 +101,19 @@ import Testing
             let dir = "\(root)/shared-\(String(mode, radix: 8))"
             mkdir(dir, 0o700)
             chmod(dir, mode)
-            expectIOFailure({ try StateStore(directory: dir).write(name: "x", bytes: [1]) }, "mode \(String(mode, radix: 8))")
+            expectIOFailure({ try stateStore(dir, under: root).write(name: "x", bytes: [1]) }, "mode \(String(mode, radix: 8))")
             #expect(contents("\(dir)/x") == nil)
         }
         // Read-only for others is fine (the reference plugin's directories are often 0755).
         mkdir("\(root)/readable", 0o755)
         chmod("\(root)/readable", 0o755)
-        try StateStore(directory: "\(root)/readable").write(name: "x", bytes: [1])
+        try stateStore("\(root)/readable", under: root).write(name: "x", bytes: [1])
     }
 
     @Test func specialFilesAtTheStatePathAreRefused() throws {
         let root = makeTemporaryDirectory()
         defer { removeTree(root) }
-        let store = StateStore(directory: "\(root)/state")
+        let store = stateStore("\(root)/state", under: root)
         try store.write(name: "seed", bytes: [1])
         mkfifo("\(root)/state/fifo", 0o600)
         mkdir("\(root)/state/dir", 0o700)
@@ -129,7 +129,7 @@ import Testing
         defer { removeTree(root) }
         let old = umask(0)
         defer { umask(old) }
-        let store = StateStore(directory: "\(root)/a/b/state")
+        let store = stateStore("\(root)/a/b/state", under: root)
         try store.write(name: "x", bytes: Array("one".utf8))
         // A file left 0644 by someone else is replaced by a 0600 one, not rewritten in place.
         chmod("\(root)/a/b/state/x", 0o644)
@@ -147,7 +147,7 @@ import Testing
 
     @Test(arguments: ["", ".hidden", "a/b", "..", "."])
     func rejectsBadNames(name: String) {
-        #expect(throws: CNIError.self) { try StateStore(directory: "/tmp/unused").write(name: name, bytes: []) }
+        #expect(throws: CNIError.self) { try stateStore("/tmp/unused", under: "/tmp").write(name: name, bytes: []) }
     }
 }
 

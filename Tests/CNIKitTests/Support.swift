@@ -10,6 +10,11 @@ func makeTemporaryDirectory() -> String {
     return path
 }
 
+/// A state store at `path`, allowed by a policy whose only state directory is `root`.
+func stateStore(_ path: String, under root: String) -> StateStore {
+    StateStore(directory: try! NodePolicy(stateDirectories: [root]).stateDirectory(path, key: "dataDir", default: path))
+}
+
 /// Removes a test directory and what is in it (one level of subdirectories deep is enough here).
 func removeTree(_ path: String) {
     if let dir = opendir(path) {
