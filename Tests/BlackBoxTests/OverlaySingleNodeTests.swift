@@ -154,13 +154,13 @@ extension BlackBox {
             // The peersFile holds only a comment.
             for (peers, naming) in [([String](), "no peer configured"), (["198.51.100.7"], "no route to peer 198.51.100.7")] {
                 try Fixtures.install(OverlayCluster.fixture, in: node.sandbox) { plugins in
-                    plugins.edit("layer2-overlay") { $0["peers"] = peers; $0["peersFile"] = cluster.peersFile.path }
+                    plugins.edit("layer2-overlay") { $0["peers"] = peers; $0["peersFile"] = cluster.peersFile.lastPathComponent }
                 }
                 let status = try node.cni.status(network: node.network)
                 #expect(status.errorCode == 50 && status.errorMessage?.contains(naming) == true, "\(status)")
             }
             try Fixtures.install(OverlayCluster.fixture, in: node.sandbox) { plugins in
-                plugins.edit("layer2-overlay") { $0["peers"] = [String](); $0["peersFile"] = cluster.peersFile.path }
+                plugins.edit("layer2-overlay") { $0["peers"] = [String](); $0["peersFile"] = cluster.peersFile.lastPathComponent }
             }
             let pod = try node.sandbox.pod()
             let add = try node.add(pod, IfName.multus, PodIdentity.random())

@@ -94,7 +94,8 @@ struct OverlayNode {
 
 /// Nodes on one underlay: a throwaway netns holding a bridge (`ul`), and per node a veth from its `eth0`
 /// to that bridge, with the node's underlay address. Every node gets the same network config, with the
-/// peers (default: every node's address), a shared `peersFile` in the first sandbox, and `port`.
+/// peers (default: every node's address), a shared `peersFile` in the first sandbox (every node's policy
+/// names that sandbox as its peers directory), and `port`.
 /// The namespaces go with the sandboxes, also when a test fails.
 final class OverlayCluster {
     static let fixture = "layer2-overlay.conflist"
@@ -105,7 +106,7 @@ final class OverlayCluster {
     let port: Int
 
     init(_ family: UnderlayFamily, nodes count: Int, peers: [String]? = nil, port: Int = 7081, underlayMTU: Int = 1500,
-         edit: (inout [String: Any]) -> Void = { _ in }) throws {
+         edit: (inout [String: Any]) -> Void = { _ in }, editPolicy: (inout [String: Any]) -> Void = { _ in }) throws {
         self.family = family
         self.port = port
         let sandboxes = try (1...count).map { _ in try Sandbox() }
@@ -123,10 +124,14 @@ final class OverlayCluster {
             try Shell.must(["ip", "-n", sandbox.node, "addr", "add", "\(family.address(index))/\(family.prefixLength)", "dev", "eth0"]
                            + (family == .ipv6 ? ["nodad"] : []))
             try Shell.must(["ip", "-n", sandbox.node, "link", "set", "eth0", "up"])
+            var policy = sandbox.testPolicy
+            policy["peersDirectory"] = sandboxes[0].dir.path
+            editPolicy(&policy)
+            try sandbox.writePolicy(policy)
             let network = try Fixtures.install(Self.fixture, in: sandbox) { plugins in
                 plugins.edit("layer2-overlay") { plugin in
                     plugin["peers"] = peerList
-                    plugin["peersFile"] = peersFile.path
+                    plugin["peersFile"] = peersFile.lastPathComponent
                     plugin["port"] = port
                     edit(&plugin)
                 }

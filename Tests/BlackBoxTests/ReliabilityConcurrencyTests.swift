@@ -51,9 +51,10 @@ extension BlackBox {
         func overlayAddCheckDelAndGCAtOnce(pods: Int) throws {
             let tunnels = try GeneveKernel.available
             let peers = tunnels ? ["192.0.2.1", "192.0.2.2", "192.0.2.3"] : ["192.0.2.1"]
-            let cluster = try OverlayCluster(.ipv4, nodes: 1, peers: peers) {
+            // host-local on a segment with other nodes is refused unless the node admin allows it (one node here).
+            let cluster = try OverlayCluster(.ipv4, nodes: 1, peers: peers, edit: {
                 $0["ipam"] = ["type": "host-local", "subnet": "10.250.14.0/24"]
-            }
+            }, editPolicy: { $0["overlay"] = ["ports": [7081], "nodeLocalIPAM": true] })
             let node = cluster.nodes[0]
             let netns = try (1...pods).map { try node.sandbox.pod("c\($0)") }
             let started = Date()

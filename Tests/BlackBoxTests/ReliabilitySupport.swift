@@ -281,7 +281,7 @@ struct WorldSnapshot: Equatable, CustomStringConvertible {
                 lines += part.split(separator: "\n").map { "\(label) \(what) \($0.trimmingCharacters(in: .whitespaces))" }
             }
         }
-        lines += files(under: sandbox.dir, skipping: ["net.d", "cache"]).map { "file \($0)" }
+        lines += files(under: sandbox.dir, skipping: ["net.d", "cache", "policy.json"]).map { "file \($0)" }
         return WorldSnapshot(lines: lines.sorted())
     }
 

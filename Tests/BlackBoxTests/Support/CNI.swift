@@ -94,11 +94,13 @@ struct CNI {
         let plugin = try implementation.plugin(type)
         var env = environment
         env["CNI_PATH"] = env["CNI_PATH"] ?? cniPath
+        env["SWIFT_CNI_POLICY"] = env["SWIFT_CNI_POLICY"] ?? sandbox.policyFile.path
         return CNIOutput(output: try Shell.run(nodeExec([plugin]), environment: env, stdin: stdin))
     }
 
     var baseEnv: [String: String] {
-        ["NETCONFPATH": sandbox.confDir.path, "CNI_PATH": cniPath, "CNI_CACHE_DIR": sandbox.cacheDir.path]
+        ["NETCONFPATH": sandbox.confDir.path, "CNI_PATH": cniPath, "CNI_CACHE_DIR": sandbox.cacheDir.path,
+         "SWIFT_CNI_POLICY": sandbox.policyFile.path]
     }
 
     func nodeExec(_ command: [String]) -> [String] { ["ip", "netns", "exec", sandbox.node] + command }

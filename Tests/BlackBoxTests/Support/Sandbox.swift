@@ -1,8 +1,9 @@
 import Foundation
 
 /// A throwaway world for one test: a "node" netns where the plugins run, pod netns, and a temp dir
-/// holding the confs (NETCONFPATH), host-local and tuning data dirs and libcni's cache.
-/// Everything is removed in deinit, so a failing test cleans up too.
+/// holding the confs (NETCONFPATH), host-local and tuning data dirs, libcni's cache and the node policy
+/// the plugins read (`SWIFT_CNI_POLICY`, see `testPolicy`). Everything is removed in deinit, so a
+/// failing test cleans up too.
 final class Sandbox {
     let id: String
     let node: String
@@ -13,6 +14,8 @@ final class Sandbox {
     var cacheDir: URL { dir.appendingPathComponent("cache") }
     var ipamDir: URL { dir.appendingPathComponent("ipam") }
     var tuningDir: URL { dir.appendingPathComponent("tuning") }
+    /// The node policy the plugins of this sandbox read; `writePolicy` replaces it.
+    var policyFile: URL { dir.appendingPathComponent("policy.json") }
 
     init() throws {
         try Environment.requireRoot()
@@ -22,8 +25,21 @@ final class Sandbox {
         for sub in [confDir, cacheDir, ipamDir, tuningDir] {
             try FileManager.default.createDirectory(at: sub, withIntermediateDirectories: true)
         }
+        try writePolicy(testPolicy)
         try addNamespace(node)
         try Shell.must(["ip", "-n", node, "link", "set", "lo", "up"])
+    }
+
+    /// What a test node's admin allows: state, logs and peers files in this sandbox, Geneve on 6081 and
+    /// on 7081 (the overlay suites' port); everything else as the policy's defaults.
+    var testPolicy: [String: Any] {
+        ["stateDirectories": [dir.path], "peersDirectory": dir.path, "logDirectory": dir.path,
+         "overlay": ["ports": [6081, 7081]]]
+    }
+
+    /// Replaces the node policy (`[:]`: every default).
+    func writePolicy(_ policy: [String: Any]) throws {
+        try Data(try JSON.string(policy).utf8).write(to: policyFile)
     }
 
     deinit {
