@@ -63,6 +63,21 @@ import TestSupport
         #expect(try socket.existingLink(named: "port0").masterIndex == 0)
     }
 
+    /// The alias (IFLA_IFALIAS) is where owner marks live: set, read back in a dump, shown by `ip`, cleared.
+    @Test func aliasIsSetReadAndCleared() throws {
+        try requireRoot()
+        let node = try ThrowawayNamespace("node")
+        let socket = try RouteSocket(in: try NetNS(path: node.path))
+        try socket.addBridge(name: "br-alias")
+        #expect(try socket.existingLink(named: "br-alias").alias == nil)
+        try socket.setLink("br-alias", LinkChange(alias: "swift-cni plugin=bridge network=n1"))
+        #expect(try socket.existingLink(named: "br-alias").alias == "swift-cni plugin=bridge network=n1")
+        #expect(try socket.links().first { $0.name == "br-alias" }?.alias == "swift-cni plugin=bridge network=n1")
+        #expect(try node.ip("-d", "link", "show", "dev", "br-alias").contains("alias swift-cni plugin=bridge network=n1"))
+        try socket.setLink("br-alias", LinkChange(alias: ""))
+        #expect(try socket.existingLink(named: "br-alias").alias == nil)
+    }
+
     @Test func errorsCarryTheKernelErrnoAndTheObject() throws {
         try requireRoot()
         let node = try ThrowawayNamespace()
