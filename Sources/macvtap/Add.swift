@@ -17,6 +17,7 @@ struct MacvtapAdd {
             throw CNIError(.ioFailure, "CNI_IFNAME \(environment.ifname) already exists in \(pod.path): pick another interface name or remove it")
         }
         let podPath = pod.path
+        if case .standalone(let master) = plan.source { try checkMaster(master, node: node) }
 
         return try Rollback.run { rollback in
             var record = AttachmentRecord(containerID: environment.containerID, ifname: environment.ifname,
@@ -55,16 +56,24 @@ struct MacvtapAdd {
     /// an earlier ADD of the same attachment is replaced). The master's txqueuelen is copied, as
     /// macvtap-cni does (a macvtap without one misbehaves).
     private func create(_ name: String, on master: String, node: borrowing RouteSocket, rollback: Rollback) throws {
-        guard let lower = try node.link(named: master) else {
-            throw CNIError(.invalidConfig, "master: \"\(master)\" does not exist in the node's network namespace; name an existing node NIC")
-        }
-        try MasterCheck(policy: call.policy).verify(lower, node: node)
+        let lower = try checkMaster(master, node: node)
         if try node.link(named: name)?.kind == "macvtap" { try Handover.deleteIfPresent(name, in: node) }
         try node.addMacvtap(MacvtapSpec(name: name, lowerIndex: lower.index, mode: plan.mode ?? .bridge,
                                         txQueueLength: lower.txQueueLength > 0 ? lower.txQueueLength : nil))
         rollback.push("delete macvtap \(name) in the node") {
             try Handover.deleteIfPresent(name, in: try RouteSocket())
         }
+    }
+
+    /// Standalone: the node NIC `master`, which the node policy must let a NAD use (`MasterCheck`); checked
+    /// before anything is written, and again when the macvtap is made.
+    @discardableResult
+    private func checkMaster(_ master: String, node: borrowing RouteSocket) throws -> Link {
+        guard let lower = try node.link(named: master) else {
+            throw CNIError(.invalidConfig, "master: \"\(master)\" does not exist in the node's network namespace; name an existing node NIC")
+        }
+        try MasterCheck(policy: call.policy).verify(lower, node: node)
+        return lower
     }
 
     /// Device-plugin flow: the macvtap the device plugin made for `deviceID`, by its hashed name or by the

@@ -32,6 +32,12 @@ extension BlackBox {
                 .config("runtimeConfig not an object", code: 7, naming: ["runtimeConfig"]) { $0["runtimeConfig"] = "mac" },
                 .config("args.cni not an object", code: 7, naming: ["args.cni"]) { $0["args"] = ["cni": 5] },
                 .config("capabilities of the wrong type", code: 7, naming: ["capabilities"]) { $0["capabilities"] = ["mac": "yes"] },
+                // Tenant input that reaches for the node (the hostile-NAD suite has the whole attacks).
+                .config("logFile a path", code: 7, naming: ["logFile", "/etc/ld.so.preload"]) { $0["logFile"] = "/etc/ld.so.preload" },
+                .config("dataDir outside the state directories", code: 7, naming: ["dataDir", "/etc/cni/net.d"]) {
+                    $0["dataDir"] = "/etc/cni/net.d"
+                },
+                .config("dataDir with ..", code: 7, naming: ["dataDir"]) { $0["dataDir"] = "/var/lib/cni/../../etc" },
                 // Versions.
                 .config("unknown cniVersion", code: 1, naming: ["cniVersion", "9.9.9"]) { $0["cniVersion"] = "9.9.9" },
                 .config("ancient cniVersion 0.0.1", code: 1, naming: ["cniVersion", "0.0.1"]) { $0["cniVersion"] = "0.0.1" },

@@ -125,8 +125,11 @@ extension ReliabilityPlugin {
             .config("peer with a prefix", code: 7, naming: ["peers[0]", "192.0.2.1/24"]) { $0["peers"] = ["192.0.2.1/24"] },
             .config("peers not a list", code: 7, naming: ["peers"]) { $0["peers"] = "192.0.2.1" },
             .config("no peers at all", code: 7, naming: ["peers"]) { $0["peers"] = [String]() },
-            .config("peersFile missing", code: 7, naming: ["peersFile", "/nonexistent/l2.peers"]) {
-                $0["peersFile"] = "/nonexistent/l2.peers"
+            .config("peersFile a path", code: 7, naming: ["peersFile", "/etc/shadow", "file name"]) { $0["peersFile"] = "/etc/shadow" },
+            .config("peersFile missing", code: 7, naming: ["peersFile", "nonexistent.peers"]) { $0["peersFile"] = "nonexistent.peers" },
+            .config("port the policy does not allow", code: 7, naming: ["port", "53", "overlay.ports"]) { $0["port"] = 53 },
+            .config("more peers than the policy allows", code: 7, naming: ["peers", "overlay.maxPeers"]) {
+                $0["peers"] = (0..<5000).map { "10.9.\($0 >> 8).\($0 & 255)" }
             },
             .config("port 0", code: 7, naming: ["port", "0"]) { $0["port"] = 0 },
             .config("port 65536", code: 7, naming: ["port", "65536"]) { $0["port"] = 65536 },

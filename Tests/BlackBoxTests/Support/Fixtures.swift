@@ -6,10 +6,11 @@ enum Fixtures {
     static var confDir: URL { Environment.packageRoot.appendingPathComponent("conf") }
 
     /// Reads `conf/<file>`, lets `edit` change the plugin list, points every data dir into the
-    /// sandbox and writes it into the sandbox's NETCONFPATH. Returns the network name.
+    /// sandbox (with `isolatingOurs` false only host-local's: ours keep what the file says, defaults
+    /// included) and writes it into the sandbox's NETCONFPATH. Returns the network name.
     /// `cniVersion` replaces the file's, to run one fixture in every spec version.
     @discardableResult
-    static func install(_ file: String, in sandbox: Sandbox, cniVersion: String? = nil,
+    static func install(_ file: String, in sandbox: Sandbox, cniVersion: String? = nil, isolatingOurs: Bool = true,
                         edit: (inout [[String: Any]]) -> Void = { _ in }) throws -> String {
         let url = confDir.appendingPathComponent(file)
         guard let data = FileManager.default.contents(atPath: url.path),
@@ -24,7 +25,7 @@ enum Fixtures {
         list["plugins"] = plugins
         if let cniVersion { list["cniVersion"] = cniVersion }
         // libcni reads a `.conf` as one plugin: the wrapped list must be a `.conflist`.
-        try write(list, as: file.hasSuffix(".conf") ? file + "list" : file, in: sandbox)
+        try write(list, as: file.hasSuffix(".conf") ? file + "list" : file, in: sandbox, isolatingOurs: isolatingOurs)
         return name
     }
 
@@ -36,10 +37,11 @@ enum Fixtures {
         return ["cniVersion": conf["cniVersion"] ?? "0.1.0", "name": conf["name"] ?? "", "plugins": [plugin]]
     }
 
-    /// Writes a conflist made by the test itself (e.g. for fake plugins), data dirs isolated too.
-    static func write(_ list: [String: Any], as file: String, in sandbox: Sandbox) throws {
+    /// Writes a conflist made by the test itself (e.g. for fake plugins), data dirs isolated too (ours
+    /// only when `isolatingOurs`).
+    static func write(_ list: [String: Any], as file: String, in sandbox: Sandbox, isolatingOurs: Bool = true) throws {
         var list = list
-        list["plugins"] = (list["plugins"] as? [[String: Any]] ?? []).map { isolate($0, in: sandbox) }
+        list["plugins"] = (list["plugins"] as? [[String: Any]] ?? []).map { isolate($0, in: sandbox, ours: isolatingOurs) }
         try Data(try JSON.string(list).utf8).write(to: sandbox.confDir.appendingPathComponent(file))
     }
 
@@ -54,12 +56,12 @@ enum Fixtures {
         throw HarnessError("network \(network) is not installed in \(sandbox.confDir.path)")
     }
 
-    private static func isolate(_ plugin: [String: Any], in sandbox: Sandbox) -> [String: Any] {
+    private static func isolate(_ plugin: [String: Any], in sandbox: Sandbox, ours: Bool) -> [String: Any] {
         var plugin = plugin
-        if plugin["type"] as? String == "tuning" {
+        if ours, plugin["type"] as? String == "tuning" {
             plugin["dataDir"] = sandbox.tuningDir.path
         }
-        if let type = plugin["type"] as? String, ["bridge", "macvtap", "layer2-overlay"].contains(type) {
+        if ours, let type = plugin["type"] as? String, ["bridge", "macvtap", "layer2-overlay"].contains(type) {
             // Our attachment records (the reference bridge ignores the key).
             plugin["dataDir"] = sandbox.dir.appendingPathComponent(type).path
         }
