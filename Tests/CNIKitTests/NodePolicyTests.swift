@@ -85,6 +85,14 @@ import NetworkTypes
         try NodePolicy().allowBridge("docker0", key: "bridge")  // no list: any, as the reference
     }
 
+    /// The example in conf/ is a policy the plugins accept.
+    @Test func theExampleInConfIsValid() throws {
+        let root = "\(#filePath)".split(separator: "/").dropLast(3).joined(separator: "/")
+        let example = try NodePolicy.load(environment: ["SWIFT_CNI_POLICY": "/\(root)/conf/swift-cni-policy.json"])
+        #expect(example.bridges != nil && example.macvtapMasters != nil && example.overlay.vnis == [1000...1999])
+        #expect(example.networks["tenant-a-l2"]?.namespaces == ["tenant-a"])
+    }
+
     /// The file: absent means defaults; one group or others can write, or a directory, fails every call.
     @Test func loadingTheFile() throws {
         let root = makeTemporaryDirectory()
