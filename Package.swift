@@ -9,6 +9,8 @@ let package = Package(
         .executable(name: "bridge", targets: ["bridge"]),
         .executable(name: "macvtap", targets: ["macvtap"]),
         .executable(name: "layer2-overlay", targets: ["layer2-overlay"]),
+        // The overlay's tunnels and segment records, for the node agent (Agent/), which reconciles them.
+        .library(name: "OverlayCore", targets: ["OverlayCore"]),
     ],
     targets: [
         // libnl-3, libnl-route-3, libmnl, libnftnl headers and link lines (Debian -dev packages).
@@ -30,7 +32,9 @@ let package = Package(
         .executableTarget(name: "tuning", dependencies: ["CNIKit", "Netlink", "Attach"]),
         .executableTarget(name: "bridge", dependencies: ["CNIKit", "Netlink", "Attach"]),
         .executableTarget(name: "macvtap", dependencies: ["CNIKit", "Netlink", "Attach"]),
-        .executableTarget(name: "layer2-overlay", dependencies: ["CNIKit", "Netlink", "Attach"]),
+        // layer2-overlay's tunnels, underlay, peers and segment records: shared with the node agent.
+        .target(name: "OverlayCore", dependencies: ["CNIKit", "Netlink", "Attach"]),
+        .executableTarget(name: "layer2-overlay", dependencies: ["CNIKit", "Netlink", "Attach", "OverlayCore"]),
 
         // What the root test suites share: throwaway network namespaces and running commands.
         .target(name: "TestSupport", path: "Tests/TestSupport"),

@@ -37,7 +37,7 @@ public enum NodeBridge {
     }
 
     /// Where the per-bridge locks live: shared by every plugin process on the node.
-    public static let lockDirectory = "/run/cni/swift-cni/locks"
+    public static let lockDirectory = "\(PolicyDirectory.runtimeRoot)/locks"
 
     /// Runs `body` holding the node-wide lock of bridge `name`: creation and address changes of a
     /// shared bridge happen under it, so parallel ADDs never race.

@@ -13,6 +13,16 @@ public struct PolicyDirectory: Equatable, Sendable, CustomStringConvertible {
         self.below = below
     }
 
+    /// swift-cni's own runtime directory on the node, `/run/cni/swift-cni/<components>`: for state that no
+    /// config names (the overlay's segment records; the locks live beside them).
+    public static func runtime(_ components: String...) throws(CNIError) -> PolicyDirectory {
+        var directory = PolicyDirectory(root: runtimeRoot, below: [])
+        for component in components { directory = try directory.appending(component) }
+        return directory
+    }
+
+    public static let runtimeRoot = "/run/cni/swift-cni"
+
     public var path: String { ([root == "/" ? "" : root] + below).joined(separator: "/") }
     public var description: String { path }
 

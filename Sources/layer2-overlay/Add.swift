@@ -1,6 +1,7 @@
 import Attach
 import CNIKit
 import Netlink
+import OverlayCore
 
 /// ADD: under the network's lock, the bridge and the tunnel set reconciled with the peers; then the
 /// pod's port, addresses, spoof check and record, each undone if a later step fails.
@@ -11,21 +12,27 @@ struct OverlayAdd {
     func run() throws -> Result {
         let pod = try PodNamespace.open(call.environment)
         let node = try RouteSocket()
-        let peers = try plan.peers()
+        let peers = try plan.peers.resolve()
+        let segments = try SegmentStore()
         return try Rollback.run { rollback in
+            // Runs last, after a bridge this ADD made is gone again: its segment record goes with it.
+            let bridgeName = plan.bridge
+            rollback.push("remove the segment record of \(bridgeName) if the bridge is gone") {
+                try NodeBridge.withLock(bridgeName) { try segments.removeIfGone(bridge: bridgeName, node: try RouteSocket()) }
+            }
             // The pod's port joins while the lock is held: a GC that sees no attachment of the network removes
             // the bridge and its tunnels under the same lock, and must not do so between our two steps.
             var result = try NodeBridge.withLock(plan.bridge) {
                 let underlay = try Underlay.resolve(peers: peers, configuredMTU: plan.configuredMTU, node: node)
                 try refuseNodeLocalIPAM(underlay)
-                try VNIClaim(owner: plan.owner, bridge: plan.bridge).refuseOthers(node: node)
+                try VNIClaim(owner: plan.owner).refuseOthers(node: node)
                 // The bridge's MTU is left to the kernel, which keeps it at the smallest of its ports' (all of
                 // them `mtu`): setting it by hand would pin it, and it would outlive its last port.
                 let bridge = try NodeBridge.ensure(.init(name: plan.bridge, mtu: underlay.mtu, promiscuous: false, owner: plan.owner,
                                                          sharing: .networkOnly(adoptUnmarked: plan.adoptUnmarkedBridge)),
                                                    on: node, rollback: rollback)
-                try TunnelSet(vni: plan.vni, port: plan.port, mtu: underlay.mtu, owner: plan.owner)
-                    .reconcile(bridge: bridge, peers: underlay.remotePeers, node: node)
+                try plan.segment.tunnels(mtu: underlay.mtu).reconcile(bridge: bridge, peers: underlay.remotePeers, node: node)
+                try segments.save(plan.segment)
                 var result = try BridgedPod.connect(.init(bridge: bridge, mtu: underlay.mtu, mac: plan.mac, podUp: true),
                                                     call, node: node, pod: pod, records: plan.records, rollback: rollback)
                 // One MTU on the bridge, the tunnels and both veth ends (results of 1.1.0 carry it).

@@ -1,5 +1,6 @@
 import CNIKit
 import Netlink
+import OverlayCore
 
 /// STATUS: ready when peers are configured and the underlay has a route to them; then IPAM's readiness.
 struct OverlayStatus {
@@ -8,7 +9,7 @@ struct OverlayStatus {
 
     func run() throws {
         do {
-            _ = try Underlay.resolve(peers: try plan.peers(), configuredMTU: plan.configuredMTU, node: try RouteSocket())
+            _ = try Underlay.resolve(peers: try plan.peers.resolve(), configuredMTU: plan.configuredMTU, node: try RouteSocket())
         } catch let error as CNIError {
             throw CNIError(.pluginNotAvailable, error.msg, details: error.details)
         }

@@ -43,6 +43,10 @@ final class Sandbox {
     }
 
     deinit {
+        // layer2-overlay keeps segment records per node namespace, which goes now without a GC.
+        if let inode = try? FileManager.default.attributesOfItem(atPath: Sandbox.path(ofNamespace: node))[.systemFileNumber] {
+            try? FileManager.default.removeItem(atPath: "/run/cni/swift-cni/overlay/netns-\(inode)")
+        }
         for name in namespaces.reversed() {
             _ = try? Shell.run(["ip", "netns", "del", name])
         }

@@ -5,19 +5,26 @@ internal import Glibc
 
 /// One Geneve device per peer node, each an isolated port of the network's bridge: a frame that came
 /// from one peer is never sent to another (split horizon), so a full mesh has no loops.
-struct TunnelSet {
-    let vni: UInt32
-    let port: UInt16
-    let mtu: UInt32
+public struct TunnelSet: Sendable {
+    public let vni: UInt32
+    public let port: UInt16
+    public let mtu: UInt32
     /// Every tunnel carries the network's mark; one marked for another network is never taken or removed.
-    let owner: OwnerMark
+    public let owner: OwnerMark
+
+    public init(vni: UInt32, port: UInt16, mtu: UInt32, owner: OwnerMark) {
+        self.vni = vni
+        self.port = port
+        self.mtu = mtu
+        self.owner = owner
+    }
 
     /// `gnv` + 12 hex digits of "vni/peer": the same on every ADD, so reconciling needs no state.
-    func name(of peer: IPAddress) -> String { DerivedName.make(prefix: "gnv", key: "\(vni)/\(peer)") }
+    public func name(of peer: IPAddress) -> String { DerivedName.make(prefix: "gnv", key: "\(vni)/\(peer)") }
 
     /// Makes the tunnels match `peers`: creates missing ones, replaces ones whose settings differ, removes
     /// those of peers no longer listed. Call it holding the bridge's lock.
-    func reconcile(bridge: Link, peers: [IPAddress], node: borrowing RouteSocket) throws {
+    public func reconcile(bridge: Link, peers: [IPAddress], node: borrowing RouteSocket) throws {
         let wanted = Dictionary(uniqueKeysWithValues: peers.map { (name(of: $0), $0) })
         for link in try node.links() where link.kind == "geneve" && link.masterIndex == bridge.index && wanted[link.name] == nil
             && (OwnerMark.of(link).map { $0 == owner } ?? true) {
@@ -30,7 +37,7 @@ struct TunnelSet {
 
     /// What differs from the wanted tunnels, for CHECK: missing ones, wrong VNI, remote, port, MTU, master,
     /// state or isolation, and tunnels of peers no longer listed.
-    func drift(bridge: Link, peers: [IPAddress], node: borrowing RouteSocket) throws -> [String] {
+    public func drift(bridge: Link, peers: [IPAddress], node: borrowing RouteSocket) throws -> [String] {
         var drift: [String] = []
         let links = try node.links()
         let wanted = Set(peers.map(name(of:)))

@@ -3,17 +3,17 @@ import Netlink
 
 /// The node's side of the underlay: which peers are other nodes, the device the route to them leaves by,
 /// and the overlay MTU that fits in it.
-struct Underlay {
+public struct Underlay: Sendable {
     /// The peers that are not this node.
-    var remotePeers: [IPAddress]
-    var device: Link
-    var mtu: UInt32
+    public var remotePeers: [IPAddress]
+    public var device: Link
+    public var mtu: UInt32
 
     /// Geneve's overhead on the underlay: outer Ethernet is not counted; IPv4 20 + UDP 8 + Geneve 8 +
     /// inner Ethernet 14 = 50 bytes, IPv6 70.
-    static func overhead(ipv6: Bool) -> UInt32 { ipv6 ? 70 : 50 }
+    public static func overhead(ipv6: Bool) -> UInt32 { ipv6 ? 70 : 50 }
 
-    static func resolve(peers: [IPAddress], configuredMTU: UInt32?, node: borrowing RouteSocket) throws -> Underlay {
+    public static func resolve(peers: [IPAddress], configuredMTU: UInt32?, node: borrowing RouteSocket) throws -> Underlay {
         guard let first = peers.first else {
             throw CNIError(.invalidConfig, "peers: no peer configured; list the underlay IPs of the nodes in peers or peersFile")
         }
