@@ -50,9 +50,10 @@ def wait_for(predicate, timeout=15, what="condition"):
 class Agent:
     """swift-cni-node run as a child, its stderr in a file."""
 
-    def __init__(self, args, env=None):
+    def __init__(self, args, env=None, command=False):
+        """args: the agent's arguments, or with command=True the whole command line."""
         self.log_file = tempfile.NamedTemporaryFile(prefix="agent-log-", delete=False)
-        self.process = subprocess.Popen([AGENT, *args], stdin=subprocess.DEVNULL, stdout=self.log_file,
+        self.process = subprocess.Popen(args if command else [AGENT, *args], stdin=subprocess.DEVNULL, stdout=self.log_file,
                                         stderr=subprocess.STDOUT, env=env or {"PATH": "/usr/bin:/bin"})
 
     def log(self):

@@ -7,7 +7,7 @@ import time
 import unittest
 
 from fake_apiserver import FakeAPIServer
-from support import Agent, b64, make_pki, wait_for
+from support import AGENT, Agent, b64, make_pki, wait_for
 
 
 class RunTests(unittest.TestCase):
@@ -269,6 +269,32 @@ users:
         self.wait_nodes("10.0.0.7")
         agent.wait_log('node added: "evil\\n\\u{1b}[31mnode" 10.0.0.7')
         self.assertNotIn("\x1b", agent.log())
+
+    @unittest.skipUnless(os.geteuid() == 0, "needs root: chroot and a PID namespace")
+    def test_runs_as_pid_1_in_a_root_holding_only_the_agent(self):
+        """As in the image FROM scratch: no libraries, no /etc, /proc mounted, the agent PID 1, SIGTERM ends it."""
+        self.server.add("n1", "10.0.0.1")
+        root = tempfile.mkdtemp(prefix="agent-root-", dir=os.path.dirname(os.path.abspath(AGENT)))
+        self.addCleanup(shutil.rmtree, root)
+        os.link(AGENT, os.path.join(root, "swift-cni-node"))
+        os.mkdir(os.path.join(root, "proc"))
+        shutil.copy(self.kubeconfig(), os.path.join(root, "kubeconfig"))
+        for name in ("ca.crt", "token"):
+            shutil.copy(os.path.join(self.work, name), os.path.join(root, name))
+        agent = Agent([shutil.which("unshare"), "--mount", "--pid", "--fork", "--kill-child",
+                       "--mount-proc=" + os.path.join(root, "proc"), shutil.which("chroot"), root,
+                       "/swift-cni-node", "run", "--kubeconfig", "/kubeconfig", "--peers-dir", "/peers"], command=True)
+        self.agents.append(agent)
+        nodes = os.path.join(root, "peers", "nodes")
+        wait_for(lambda: os.path.exists(nodes) and open(nodes).read() == "10.0.0.1\n", what="the peers file in the root:\n" + agent.log())
+        self.server.add("n2", "10.0.0.2")
+        wait_for(lambda: open(nodes).read() == "10.0.0.1\n10.0.0.2\n", what="the second node")
+        # unshare blocks SIGTERM while it waits: signal its child, the agent (PID 1 inside).
+        with open("/proc/%d/task/%d/children" % (agent.process.pid, agent.process.pid)) as f:
+            os.kill(int(f.read().split()[0]), signal.SIGTERM)
+        self.assertEqual(agent.process.wait(10), 0)
+        agent.wait_log("SIGTERM: stopping")
+        self.assertEqual(os.listdir(os.path.join(root, "proc")), [])
 
     def test_bad_flags_and_kubeconfig_fail_at_once(self):
         bad = os.path.join(self.work, "bad")
