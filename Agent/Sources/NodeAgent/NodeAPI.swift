@@ -5,7 +5,7 @@ import NIOHTTP1
 import NIOSSL
 
 /// What a request to the API ended with, when it did not succeed.
-enum APIError: Error, CustomStringConvertible {
+enum APIError: AgentError {
     /// 410 Gone: the resourceVersion is older than the API keeps; list again.
     case gone(String)
     /// Any other refusal (401, 403, 5xx, ...), with the server's message.
@@ -34,6 +34,9 @@ final class NodeAPI: Sendable {
 
     init(endpoint: APIEndpoint, labelSelector: String?) throws {
         var tls = TLSConfiguration.makeClientConfiguration()
+        // How long closing a connection waits for the server's close_notify (default 5 s): SIGTERM
+        // should end the agent well within a pod's grace period.
+        tls.shutdownTimeout = .seconds(1)
         if let ca = endpoint.certificateAuthority {
             do {
                 tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(ca))

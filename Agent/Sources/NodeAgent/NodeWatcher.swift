@@ -152,11 +152,6 @@ public final class NodeWatcher {
     }
 
     private static func describe(_ error: Error) -> String {
-        switch error {
-        case let error as APIError: return error.description
-        case let error as SystemError: return error.description
-        case let error as ConfigurationError: return error.description
-        default: return Log.escaped(String(describing: error))
-        }
+        (error as? any AgentError)?.description ?? Log.escaped(String(describing: error))
     }
 }

@@ -15,10 +15,7 @@ struct SwiftCNINode: AsyncParsableCommand {
 func reporting(_ body: () async throws -> Void) async throws {
     do {
         try await body()
-    } catch let error as SystemError {
-        Log.info("error: \(error)")
-        throw ExitCode.failure
-    } catch let error as ConfigurationError {
+    } catch let error as any AgentError {
         Log.info("error: \(error)")
         throw ExitCode.failure
     }

@@ -2,8 +2,11 @@
 import Glibc
 #endif
 
+/// An error of the agent's own whose description is a whole message, escaped where it quotes input.
+public protocol AgentError: Error, CustomStringConvertible {}
+
 /// A failed system call: what was being done, on which path, and the errno's text.
-public struct SystemError: Error, CustomStringConvertible {
+public struct SystemError: AgentError {
     public let operation: String
     public let path: String
     public let code: Int32
@@ -20,7 +23,7 @@ public struct SystemError: Error, CustomStringConvertible {
 }
 
 /// A problem with the agent's own input (a flag, a kubeconfig, a policy file): the message says what to fix.
-public struct ConfigurationError: Error, CustomStringConvertible {
+public struct ConfigurationError: AgentError {
     public let description: String
     public init(_ description: String) { self.description = description }
 }
