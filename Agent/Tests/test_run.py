@@ -83,12 +83,13 @@ users:
         self.server.add("node-b", "192.0.2.2")
         self.server.add("node-a", "192.0.2.10")
         self.server.add("no-ip", None)
+        listed_at = str(self.server.rv)
         agent = self.start("--node-name", "node-a")
         self.wait_nodes("192.0.2.10", "192.0.2.2")
         agent.wait_log("peers changed: [] -> [192.0.2.10, 192.0.2.2]")
-        watch = self.server.watches()[0]
+        watch = wait_for(self.server.watches, what="a watch")[0]
         self.assertEqual(watch["allowWatchBookmarks"], "true")
-        self.assertEqual(watch["resourceVersion"], self.server.lists()[0].get("resourceVersion") or watch["resourceVersion"])
+        self.assertEqual(watch["resourceVersion"], listed_at, "the watch starts at the list's resourceVersion")
         self.server.add("node-c", "2001:DB8::0:3")
         self.wait_nodes("192.0.2.10", "192.0.2.2", "2001:db8::3")
         agent.wait_log('node added: "node-c" 2001:db8::3')
@@ -120,7 +121,7 @@ users:
         agent = self.start("--label-selector", "swift-cni/overlay=true", "--node-name", "n2")
         self.wait_nodes("10.0.0.1")
         self.assertEqual(self.server.lists()[0]["labelSelector"], "swift-cni/overlay=true")
-        self.assertEqual(self.server.watches()[0]["labelSelector"], "swift-cni/overlay=true")
+        self.assertEqual(wait_for(self.server.watches, what="a watch")[0]["labelSelector"], "swift-cni/overlay=true")
         agent.wait_log('this node "n2" is not in the selected Node list')
         self.server.modify("n2", labels={"swift-cni/overlay": "true"})
         self.wait_nodes("10.0.0.1", "10.0.0.2")
@@ -162,8 +163,10 @@ users:
         self.wait_nodes("10.0.0.1")
         self.server.add("n2", "10.0.0.2")
         self.wait_nodes("10.0.0.1", "10.0.0.2")
+        with self.server.lock:  # writes to other objects: only a bookmark tells the agent of them
+            self.server.rv += 7
+            last = self.server.rv
         time.sleep(0.6)  # a bookmark or two
-        last = self.server.rv
         self.server.drop_watches()
         agent.wait_log("broke after")
         wait_for(lambda: len(self.server.watches()) >= 2, what="a second watch")
