@@ -87,6 +87,7 @@ users:
         agent = self.start("--node-name", "node-a")
         self.wait_nodes("192.0.2.10", "192.0.2.2")
         agent.wait_log("peers changed: [] -> [192.0.2.10, 192.0.2.2]")
+        self.assertIn('listed 3 nodes at resourceVersion "%s" (1 without a usable InternalIP: not peers)' % listed_at, agent.log())
         watch = wait_for(self.server.watches, what="a watch")[0]
         self.assertEqual(watch["allowWatchBookmarks"], "true")
         self.assertEqual(watch["resourceVersion"], listed_at, "the watch starts at the list's resourceVersion")
@@ -199,7 +200,7 @@ users:
         kubeconfig = self.kubeconfig()
         self.server.close()
         agent = self.start(kubeconfig=kubeconfig)
-        agent.wait_log("retried after", timeout=40)
+        agent.wait_log("retrying in", count=2, timeout=40)
         self.assertIn("Connection refused", agent.log())
         self.assertIsNone(agent.process.poll())
         agent.process.send_signal(signal.SIGTERM)
@@ -251,7 +252,7 @@ users:
         kubeconfig = self.kubeconfig()
         shutil.copy(os.path.join(self.pki, "wrong-ca.crt"), os.path.join(self.work, "ca.crt"))
         agent = self.start(kubeconfig=kubeconfig)
-        agent.wait_log("retried after", timeout=40)
+        agent.wait_log("retrying in", count=2, timeout=40)
         self.assertIsNone(self.nodes_file())
         self.assertFalse(self.server.lists())
 

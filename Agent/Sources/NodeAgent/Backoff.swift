@@ -9,11 +9,10 @@ struct Backoff {
 
     mutating func reset() { failures = 0 }
 
-    /// Sleeps for the next delay; throws CancellationError when the task is cancelled (SIGTERM).
-    mutating func wait() async throws -> Double {
+    /// The next delay, in seconds.
+    mutating func next() -> Double {
         let delay = min(maximum, initial * Double(1 << min(failures, 16))) * Double.random(in: 0.8...1.2)
         failures += 1
-        try await Task.sleep(nanoseconds: UInt64(delay * 1e9))
         return delay
     }
 }

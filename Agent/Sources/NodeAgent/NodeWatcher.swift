@@ -49,9 +49,10 @@ public final class NodeWatcher {
                 resourceVersion = nil
             } catch {
                 if Task.isCancelled { break }
-                Log.info("\(resourceVersion == nil ? "list" : "watch") failed: \(Self.describe(error))")
-                guard let delay = try? await backoff.wait() else { break }
-                Log.info(String(format: "retried after %.1f s", delay))
+                let delay = backoff.next()
+                Log.info("\(resourceVersion == nil ? "list" : "watch") failed: \(Self.describe(error)); "
+                         + String(format: "retrying in %.1f s", delay))
+                guard (try? await Task.sleep(nanoseconds: UInt64(delay * 1e9))) != nil else { break }
             }
         }
         await api.shutdown()
@@ -59,16 +60,19 @@ public final class NodeWatcher {
 
     /// Lists every page; the new set replaces the old one. Returns the list's resourceVersion.
     private func list() async throws -> String {
-        var listed = NodeSet(), token: String?, resourceVersion: String?
+        var listed = NodeSet(), token: String?, resourceVersion: String?, count = 0
         repeat {
             let page = try await api.list(continue: token)
             for node in page.items { _ = listed.update(node) }
+            count += page.items.count
             resourceVersion = page.metadata.resourceVersion
             token = page.metadata.continue.flatMap { $0.isEmpty ? nil : $0 }
         } while token != nil
         guard let resourceVersion, !resourceVersion.isEmpty else { throw APIError.undecodable("the Node list has no resourceVersion") }
         let lines = NodeSet.changes(from: nodes, to: listed)
-        Log.info("listed \(listed.addresses.count) nodes at resourceVersion \(Log.quoted(resourceVersion))")
+        let skipped = count - listed.addresses.count
+        Log.info("listed \(count) nodes at resourceVersion \(Log.quoted(resourceVersion))"
+                 + (skipped > 0 ? " (\(skipped) without a usable InternalIP: not peers)" : ""))
         lines.forEach(Log.info)
         nodes = listed
         try await publish(force: !listedOnce)
@@ -112,7 +116,7 @@ public final class NodeWatcher {
 
     private func pause(unless useful: Bool) async throws {
         if useful { backoff.reset(); return }
-        _ = try await backoff.wait()
+        try await Task.sleep(nanoseconds: UInt64(backoff.next() * 1e9))
     }
 
     /// Applies one event; returns the resourceVersion it carries.
