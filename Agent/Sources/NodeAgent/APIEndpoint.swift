@@ -22,7 +22,7 @@ public struct APIEndpoint: Sendable {
     public init(server: String, certificateAuthority: [UInt8]?, token: Token?,
                 clientCertificate: (certificate: [UInt8], key: [UInt8])?) throws {
         guard server.hasPrefix("https://") else {
-            throw ConfigurationError("the API server \(Log.quoted(server)) is not an https:// URL")
+            throw ConfigurationError("the API server \(AgentLog.quoted(server)) is not an https:// URL")
         }
         var trimmed = server
         while trimmed.hasSuffix("/") { trimmed.removeLast() }
@@ -40,7 +40,7 @@ public struct APIEndpoint: Sendable {
         case .file(let path):
             let bytes = try Directory.readFile(path, limit: 1 << 16)
             let value = String(decoding: bytes, as: UTF8.self).trimmingWhitespace()
-            guard !value.isEmpty else { throw ConfigurationError("the token file \(Log.quoted(path)) is empty") }
+            guard !value.isEmpty else { throw ConfigurationError("the token file \(AgentLog.quoted(path)) is empty") }
             return "Bearer " + value
         }
     }

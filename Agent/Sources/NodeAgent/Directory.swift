@@ -81,7 +81,7 @@ public final class Directory {
             if n < 0 { if errno == EINTR { continue }; throw SystemError("read", path) }
             if n == 0 { return result }
             result.append(contentsOf: chunk[0..<n])
-            guard result.count <= limit else { throw ConfigurationError("\(Log.quoted(path)) is larger than \(limit) bytes") }
+            guard result.count <= limit else { throw ConfigurationError("\(AgentLog.quoted(path)) is larger than \(limit) bytes") }
         }
     }
 

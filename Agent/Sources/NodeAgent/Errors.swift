@@ -18,7 +18,7 @@ public struct SystemError: AgentError {
     }
 
     public var description: String {
-        "\(operation) \(Log.quoted(path)): \(String(cString: strerror(code)))"
+        "\(operation) \(AgentLog.quoted(path)): \(String(cString: strerror(code)))"
     }
 }
 

@@ -34,7 +34,7 @@ public struct Installer {
         let target = try Directory(creating: binDirectory)
         for (name, bytes) in binaries {
             let wrote = try target.update(name, with: bytes, mode: 0o755)
-            Log.info("\(wrote ? "installed" : "unchanged") \(Log.quoted(target.join(name))) (\(bytes.count) bytes)")
+            AgentLog.info("\(wrote ? "installed" : "unchanged") \(AgentLog.quoted(target.join(name))) (\(bytes.count) bytes)")
         }
     }
 
@@ -43,10 +43,10 @@ public struct Installer {
     public static func installPolicy(from file: String, into directory: String) throws {
         let bytes = try Directory.readFile(file, limit: 1 << 20)
         guard (try? JSONSerialization.jsonObject(with: Data(bytes))) is [String: Any] else {
-            throw ConfigurationError("the policy \(Log.quoted(file)) is not one JSON object; nothing installed")
+            throw ConfigurationError("the policy \(AgentLog.quoted(file)) is not one JSON object; nothing installed")
         }
         let target = try Directory(creating: directory)
         let wrote = try target.update(policyName, with: bytes, mode: 0o644)
-        Log.info("\(wrote ? "installed" : "unchanged") \(Log.quoted(target.join(policyName))) (\(bytes.count) bytes)")
+        AgentLog.info("\(wrote ? "installed" : "unchanged") \(AgentLog.quoted(target.join(policyName))) (\(bytes.count) bytes)")
     }
 }

@@ -67,25 +67,25 @@ public enum Kubeconfig {
         do {
             file = try YAMLDecoder().decode(File.self, from: text)
         } catch {
-            throw ConfigurationError("the kubeconfig \(Log.quoted(path)) is not a kubeconfig (clusters, contexts, users, current-context)")
+            throw ConfigurationError("the kubeconfig \(AgentLog.quoted(path)) is not a kubeconfig (clusters, contexts, users, current-context)")
         }
         let base = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
         func resolve(_ name: String) -> String { name.hasPrefix("/") ? name : base + "/" + name }
-        func problem(_ what: String) -> ConfigurationError { ConfigurationError("kubeconfig \(Log.quoted(path)): \(what)") }
+        func problem(_ what: String) -> ConfigurationError { ConfigurationError("kubeconfig \(AgentLog.quoted(path)): \(what)") }
 
         guard let contextName = file.currentContext, !contextName.isEmpty else { throw problem("no current-context") }
         guard let context = file.contexts?.first(where: { $0.name == contextName })?.value else {
-            throw problem("no context named \(Log.quoted(contextName))")
+            throw problem("no context named \(AgentLog.quoted(contextName))")
         }
         guard let cluster = file.clusters?.first(where: { $0.name == context.cluster })?.value else {
-            throw problem("no cluster named \(Log.quoted(context.cluster))")
+            throw problem("no cluster named \(AgentLog.quoted(context.cluster))")
         }
         if cluster.insecureSkipTLSVerify == true {
             throw problem("insecure-skip-tls-verify is not supported: give certificate-authority or certificate-authority-data")
         }
         let user = try context.user.map { name in
             guard let user = file.users?.first(where: { $0.name == name })?.value else {
-                throw problem("no user named \(Log.quoted(name))")
+                throw problem("no user named \(AgentLog.quoted(name))")
             }
             return user
         }

@@ -15,8 +15,8 @@ enum APIError: AgentError {
 
     var description: String {
         switch self {
-        case .gone(let message): return "410 Gone: \(Log.escaped(message))"
-        case .status(let code, let message): return "HTTP \(code)\(code == 401 ? " (token or client certificate refused)" : code == 403 ? " (forbidden: RBAC must allow get, list, watch on nodes)" : ""): \(Log.escaped(message))"
+        case .gone(let message): return "410 Gone: \(AgentLog.escaped(message))"
+        case .status(let code, let message): return "HTTP \(code)\(code == 401 ? " (token or client certificate refused)" : code == 403 ? " (forbidden: RBAC must allow get, list, watch on nodes)" : ""): \(AgentLog.escaped(message))"
         case .undecodable(let what): return "undecodable reply: \(what)"
         }
     }

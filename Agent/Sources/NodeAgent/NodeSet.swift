@@ -17,25 +17,25 @@ struct NodeSet: Equatable {
         addresses[name] = new
         switch (old, new) {
         case (nil, nil):
-            return node.internalIP == nil ? nil : "node \(Log.quoted(name)) has no usable InternalIP (\(Log.quoted(node.internalIP!))); skipped"
-        case (nil, let new?): return "node added: \(Log.quoted(name)) \(new)"
-        case (let old?, nil): return "node \(Log.quoted(name)) lost its InternalIP (was \(old))"
-        case (let old?, let new?): return old == new ? nil : "node changed: \(Log.quoted(name)) \(old) -> \(new)"
+            return node.internalIP == nil ? nil : "node \(AgentLog.quoted(name)) has no usable InternalIP (\(AgentLog.quoted(node.internalIP!))); skipped"
+        case (nil, let new?): return "node added: \(AgentLog.quoted(name)) \(new)"
+        case (let old?, nil): return "node \(AgentLog.quoted(name)) lost its InternalIP (was \(old))"
+        case (let old?, let new?): return old == new ? nil : "node changed: \(AgentLog.quoted(name)) \(old) -> \(new)"
         }
     }
 
     mutating func remove(_ node: Node) -> String? {
         guard let name = node.metadata.name, let old = addresses.removeValue(forKey: name) else { return nil }
-        return "node removed: \(Log.quoted(name)) \(old)"
+        return "node removed: \(AgentLog.quoted(name)) \(old)"
     }
 
     /// What differs between two sets, one log line per node, names sorted.
     static func changes(from old: NodeSet, to new: NodeSet) -> [String] {
         Set(old.addresses.keys).union(new.addresses.keys).sorted().compactMap { name in
             switch (old.addresses[name], new.addresses[name]) {
-            case (nil, let ip?): return "node added: \(Log.quoted(name)) \(ip)"
-            case (let ip?, nil): return "node removed: \(Log.quoted(name)) \(ip)"
-            case (let a?, let b?) where a != b: return "node changed: \(Log.quoted(name)) \(a) -> \(b)"
+            case (nil, let ip?): return "node added: \(AgentLog.quoted(name)) \(ip)"
+            case (let ip?, nil): return "node removed: \(AgentLog.quoted(name)) \(ip)"
+            case (let a?, let b?) where a != b: return "node changed: \(AgentLog.quoted(name)) \(a) -> \(b)"
             default: return nil
             }
         }

@@ -29,7 +29,7 @@ public final class NodeWatcher {
         written = try peersFile.current()
         self.hook = hook
         self.nodeName = nodeName
-        Log.info("watching nodes at \(Log.quoted(endpoint.server))\(labelSelector.map { " with labelSelector \(Log.quoted($0))" } ?? ""); peers file \(Log.quoted(peersFile.path))")
+        AgentLog.info("watching nodes at \(AgentLog.quoted(endpoint.server))\(labelSelector.map { " with labelSelector \(AgentLog.quoted($0))" } ?? ""); peers file \(AgentLog.quoted(peersFile.path))")
     }
 
     /// Runs until the task is cancelled.
@@ -45,12 +45,12 @@ public final class NodeWatcher {
             } catch is CancellationError {
                 break
             } catch APIError.gone(let message) {
-                Log.info("resourceVersion \(Log.quoted(resourceVersion ?? "")) expired (410 Gone: \(Log.escaped(message))); listing again")
+                AgentLog.info("resourceVersion \(AgentLog.quoted(resourceVersion ?? "")) expired (410 Gone: \(AgentLog.escaped(message))); listing again")
                 resourceVersion = nil
             } catch {
                 if Task.isCancelled { break }
                 let delay = backoff.next()
-                Log.info("\(resourceVersion == nil ? "list" : "watch") failed: \(Self.describe(error)); "
+                AgentLog.info("\(resourceVersion == nil ? "list" : "watch") failed: \(Self.describe(error)); "
                          + String(format: "retrying in %.1f s", delay))
                 guard (try? await Task.sleep(nanoseconds: UInt64(delay * 1e9))) != nil else { break }
             }
@@ -71,9 +71,9 @@ public final class NodeWatcher {
         guard let resourceVersion, !resourceVersion.isEmpty else { throw APIError.undecodable("the Node list has no resourceVersion") }
         let lines = NodeSet.changes(from: nodes, to: listed)
         let skipped = count - listed.addresses.count
-        Log.info("listed \(count) nodes at resourceVersion \(Log.quoted(resourceVersion))"
+        AgentLog.info("listed \(count) nodes at resourceVersion \(AgentLog.quoted(resourceVersion))"
                  + (skipped > 0 ? " (\(skipped) without a usable InternalIP: not peers)" : ""))
-        lines.forEach(Log.info)
+        lines.forEach(AgentLog.info)
         nodes = listed
         try await publish(force: !listedOnce)
         listedOnce = true
@@ -100,14 +100,14 @@ public final class NodeWatcher {
             throw error
         } catch {
             if Task.isCancelled { throw CancellationError() }
-            Log.info("watch from resourceVersion \(Log.quoted(start)) broke after \(events) events: \(Self.describe(error)); watching again")
+            AgentLog.info("watch from resourceVersion \(AgentLog.quoted(start)) broke after \(events) events: \(Self.describe(error)); watching again")
             try await pause(unless: events > 0)
             return
         }
         // The server ended the watch (timeoutSeconds, or a restart). Watch again right away when it
         // had been useful; wait first when it ended at once, so a broken server is not hammered.
         if events == 0 && Date().timeIntervalSince(started) < 5 {
-            Log.info("watch from resourceVersion \(Log.quoted(start)) ended at once; watching again")
+            AgentLog.info("watch from resourceVersion \(AgentLog.quoted(start)) ended at once; watching again")
             try await pause(unless: false)
         } else {
             backoff.reset()
@@ -123,10 +123,10 @@ public final class NodeWatcher {
     private func apply(_ event: WatchEvent) async throws -> String? {
         switch event {
         case .added(let node), .modified(let node):
-            if let line = nodes.update(node) { Log.info(line); try await publish(force: false) }
+            if let line = nodes.update(node) { AgentLog.info(line); try await publish(force: false) }
             return node.metadata.resourceVersion
         case .deleted(let node):
-            if let line = nodes.remove(node) { Log.info(line); try await publish(force: false) }
+            if let line = nodes.remove(node) { AgentLog.info(line); try await publish(force: false) }
             return node.metadata.resourceVersion
         case .bookmark(let version):
             return version
@@ -135,7 +135,7 @@ public final class NodeWatcher {
             if status.code == 410 { throw APIError.gone(message) }
             throw APIError.status(UInt(max(0, status.code ?? 0)), message)
         case .unknown(let type):
-            Log.info("ignored a watch event of type \(Log.quoted(type))")
+            AgentLog.info("ignored a watch event of type \(AgentLog.quoted(type))")
             return nil
         }
     }
@@ -146,16 +146,16 @@ public final class NodeWatcher {
         guard force || peers != written else { return }
         let old = written
         if try peersFile.write(peers) {
-            Log.info("wrote \(Log.quoted(peersFile.path)): \(peers.count) peers")
+            AgentLog.info("wrote \(AgentLog.quoted(peersFile.path)): \(peers.count) peers")
         }
         written = peers
         if let nodeName, nodes.addresses[nodeName] == nil {
-            Log.info("this node \(Log.quoted(nodeName)) is not in the selected Node list: the other nodes will not tunnel to it")
+            AgentLog.info("this node \(AgentLog.quoted(nodeName)) is not in the selected Node list: the other nodes will not tunnel to it")
         }
         await hook.peersChanged(from: old, to: peers)
     }
 
     private static func describe(_ error: Error) -> String {
-        (error as? any AgentError)?.description ?? Log.escaped(String(describing: error))
+        (error as? any AgentError)?.description ?? AgentLog.escaped(String(describing: error))
     }
 }

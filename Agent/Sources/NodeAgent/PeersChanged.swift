@@ -11,6 +11,6 @@ public struct LogPeersChanged: PeersChanged {
 
     public func peersChanged(from old: [String], to new: [String]) async {
         let added = new.filter { !old.contains($0) }, removed = old.filter { !new.contains($0) }
-        Log.info("peers changed: [\(old.map(Log.escaped).joined(separator: ", "))] -> [\(new.map(Log.escaped).joined(separator: ", "))] (+\(added.count) -\(removed.count))")
+        AgentLog.info("peers changed: [\(old.map(AgentLog.escaped).joined(separator: ", "))] -> [\(new.map(AgentLog.escaped).joined(separator: ", "))] (+\(added.count) -\(removed.count))")
     }
 }

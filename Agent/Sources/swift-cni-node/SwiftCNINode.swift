@@ -16,7 +16,7 @@ func reporting(_ body: () async throws -> Void) async throws {
     do {
         try await body()
     } catch let error as any AgentError {
-        Log.info("error: \(error)")
+        AgentLog.info("error: \(error)")
         throw ExitCode.failure
     }
 }
@@ -82,7 +82,7 @@ struct Run: AsyncParsableCommand {
                 signal(number, SIG_IGN)
                 let source = DispatchSource.makeSignalSource(signal: number, queue: .main)
                 source.setEventHandler {
-                    Log.info("\(number == SIGTERM ? "SIGTERM" : "SIGINT"): stopping")
+                    AgentLog.info("\(number == SIGTERM ? "SIGTERM" : "SIGINT"): stopping")
                     task.cancel()
                 }
                 source.resume()
@@ -90,7 +90,7 @@ struct Run: AsyncParsableCommand {
             }
             await task.value
             signals.forEach { $0.cancel() }
-            Log.info("stopped")
+            AgentLog.info("stopped")
         }
     }
 }

@@ -5,7 +5,7 @@ import Glibc
 /// One line per event on stderr, prefixed with the program's name. Everything that came from outside
 /// (the API, a file, a flag) goes through `escaped` before it is logged, so a node name or a server
 /// message can never forge a line or carry a terminal control sequence.
-public enum Log {
+public enum AgentLog {
     public static func info(_ message: String) {
         let line = "swift-cni-node: " + message + "\n"
         var bytes = Array(line.utf8)
