@@ -6,7 +6,8 @@
 - NetworkAttachmentDefinitions (a CRD, not in those schemas) against deploy/networks/schema.json,
   the CRD's openAPIV3Schema made strict; their spec.config must be one JSON object with cniVersion
   and name, and a type or a plugins list whose every entry has one;
-- kustomization.yaml must name every other manifest of deploy/ (but the example networks).
+- kustomization.yaml must name every other manifest of deploy/ (but the example networks);
+- first, the validation itself must refuse a few broken manifests.
 Prints one line per document and 'N passed, N failed'."""
 import glob
 import json
@@ -32,10 +33,43 @@ def check_cni_config(text):
         assert isinstance(plugin, dict) and isinstance(plugin.get("type"), str), "a plugin without a type"
 
 
+def validate(document, nad_schema):
+    if document.get("kind") == "NetworkAttachmentDefinition":
+        jsonschema.validate(document, nad_schema)
+        check_cni_config(document["spec"]["config"])
+    else:
+        kubernetes_validate.validate(document, KUBERNETES_VERSION, strict=True)
+
+
+def rejects(document, nad_schema):
+    try:
+        validate(document, nad_schema)
+    except Exception:
+        return True
+    return False
+
+
+def check_the_checker(nad_schema):
+    """The validation must refuse what is wrong: a misspelt field in a pod spec, a NAD's unknown key, a
+    NAD whose config is no JSON (else a broken validator would pass everything)."""
+    with open(os.path.join(ROOT, "daemonset.yaml")) as f:
+        daemonset = yaml.safe_load(f)
+    daemonset["spec"]["template"]["spec"]["hostNetwrk"] = True
+    with open(os.path.join(ROOT, "networks", "layer2-overlay.yaml")) as f:
+        nad = yaml.safe_load(f)
+    unknown = dict(nad, spec=dict(nad["spec"], configg="{}"))
+    garbled = dict(nad, spec={"config": "{ not json"})
+    return [what for what, document in (("a misspelt pod spec field", daemonset), ("a NAD's unknown key", unknown),
+                                        ("a NAD whose config is not JSON", garbled)) if not rejects(document, nad_schema)]
+
+
 def main():
     with open(os.path.join(ROOT, "networks", "schema.json")) as f:
         nad_schema = json.load(f)
     passed = failed = 0
+    for what in check_the_checker(nad_schema):
+        print("FAIL  the validation accepts %s" % what)
+        failed += 1
     files = sorted(glob.glob(os.path.join(ROOT, "*.yaml")) + glob.glob(os.path.join(ROOT, "networks", "*.yaml")))
     for path in files:
         name = os.path.relpath(path, os.path.join(ROOT, ".."))
@@ -52,11 +86,7 @@ def main():
         for document in documents:
             what = "%s %s/%s" % (name, document.get("kind"), document.get("metadata", {}).get("name"))
             try:
-                if document.get("kind") == "NetworkAttachmentDefinition":
-                    jsonschema.validate(document, nad_schema)
-                    check_cni_config(document["spec"]["config"])
-                else:
-                    kubernetes_validate.validate(document, KUBERNETES_VERSION, strict=True)
+                validate(document, nad_schema)
                 print("ok    " + what)
                 passed += 1
             except Exception as error:  # every kind of invalid: schema, strictness, JSON
