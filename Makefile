@@ -52,8 +52,8 @@ IMAGE        := $(SCRATCH)/swift-cni-image.tar
 IMAGE_TAG    ?= 0.1.0
 IMAGE_FILES   = $(AGENT) $(addprefix $(RELEASE_DIR)/,$(PLUGINS))
 
-.PHONY: agent agent-test deploy-check image image-test
-.PHONY: build install deps vm-deps agent-deps static-libs check-static runner test test-vm unit-test demo bench fuzz fuzz-smoke fuzz-build clean
+.PHONY: build install deps vm-deps agent-deps static-libs check-static runner test test-vm unit-test demo bench fuzz fuzz-smoke fuzz-build clean \
+        agent agent-test deploy-check image image-test
 
 build: deps static-libs
 	PKG_CONFIG_PATH=$(STATIC_LIBS)/pkgconfig $(SWIFT) build -c release --static-swift-stdlib --scratch-path $(SCRATCH)
