@@ -7,6 +7,10 @@
 #   make demo       a short real run in throwaway network namespaces
 #   make bench      ours against the reference plugins, side by side; writes bench/results.md
 #   make fuzz       the libFuzzer targets for FUZZ_SECONDS each (make fuzz-smoke: a few seconds, part of make test)
+#   make agent      the node agent swift-cni-node (Agent/, its own package), fully static
+#   make image      the OCI image archive $(IMAGE): the plugins and the agent, FROM scratch
+#   make agent-test the agent's black-box tests (Agent/Tests: an HTTPS stand-in of the API), deploy-check
+#                   and image-test: the manifests of deploy/ and the image archive; all part of make test
 
 SWIFT        ?= swift
 CC           ?= cc
@@ -30,13 +34,26 @@ DEB_PACKAGES := pkg-config gcc binutils libnl-3-dev libnl-route-3-dev libmnl-dev
 # The stock-kernel VM lane: QEMU, a static busybox and cpio for the initramfs, kmod for depmod, xz for
 # the kernel image. The kernel itself is fetched with apt-get download into $(VM_CACHE) (Tests/vm/build-guest.sh).
 VM_DEB_PACKAGES := qemu-system-x86 busybox-static cpio kmod xz-utils
+# The agent's tests make their CA with openssl; the image is written by umoci and read back by skopeo.
+AGENT_DEB_PACKAGES := openssl umoci skopeo
+# deploy-check: the Kubernetes schemas, offline (PyYAML and jsonschema come with it).
+PIP_PACKAGES := kubernetes-validate==1.37.0
 VM_CACHE     ?= /var/cache/swift-cni-vm
 VM_TIMEOUT   ?= 1500
 # Boots the guest once and runs every suite of Tests/vm/suites in it (VM_SUITES='...' runs others).
 VM_LANE       = SWIFT_CNI_BIN=$(RELEASE_DIR) CNI_RUNNER=$(RUNNER) SCNI_TEST_BINARY=$(SCRATCH)/debug/swift-cniPackageTests.xctest VM_CACHE=$(VM_CACHE) VM_TIMEOUT=$(VM_TIMEOUT) \
                 Tests/vm/run.sh Tests/vm/run-suites.sh
 
-.PHONY: build install deps vm-deps static-libs check-static runner test test-vm unit-test demo bench fuzz fuzz-smoke fuzz-build clean
+# The node agent: its own package, so the plugins' package never resolves SwiftNIO. Fully static
+# (-static-executable: glibc too), so it runs in an image FROM scratch; debug info stripped (symbols kept).
+AGENT_SCRATCH := $(SCRATCH)/agent
+AGENT        := $(AGENT_SCRATCH)/release/swift-cni-node
+IMAGE        := $(SCRATCH)/swift-cni-image.tar
+IMAGE_TAG    ?= 0.1.0
+IMAGE_FILES   = $(AGENT) $(addprefix $(RELEASE_DIR)/,$(PLUGINS))
+
+.PHONY: build install deps vm-deps agent-deps static-libs check-static runner test test-vm unit-test demo bench fuzz fuzz-smoke fuzz-build clean \
+        agent agent-test deploy-check image image-test
 
 build: deps static-libs
 	PKG_CONFIG_PATH=$(STATIC_LIBS)/pkgconfig $(SWIFT) build -c release --static-swift-stdlib --scratch-path $(SCRATCH)
@@ -80,9 +97,32 @@ endef
 deps:
 	$(call install_missing,$(DEB_PACKAGES))
 
-# Both lists in one go (one apt-get update on a fresh machine): what `make test` needs.
+# Every list in one go (one apt-get update on a fresh machine): what `make test` needs.
 vm-deps:
-	$(call install_missing,$(DEB_PACKAGES) $(VM_DEB_PACKAGES))
+	$(call install_missing,$(DEB_PACKAGES) $(VM_DEB_PACKAGES) $(AGENT_DEB_PACKAGES))
+
+agent-deps:
+	$(call install_missing,$(AGENT_DEB_PACKAGES))
+
+agent:
+	$(SWIFT) build -c release --static-swift-stdlib -Xswiftc -static-executable -Xlinker --strip-debug \
+		--package-path Agent --scratch-path $(AGENT_SCRATCH)
+	@! readelf -lW $(AGENT) | grep -q INTERP || { echo "$(AGENT) is not statically linked"; exit 1; }
+
+# Black box: `run` against an HTTPS stand-in of the API's Node list/watch, `install` under a loop
+# exec'ing the plugins it replaces. Needs the plugins of `make build` and no network namespace.
+agent-test: agent-deps agent build
+	SWIFT_CNI_NODE=$(AGENT) SWIFT_CNI_BIN=$(RELEASE_DIR) python3 -m unittest discover -s Agent/Tests -p 'test_*.py'
+
+deploy-check:
+	PIP_ROOT_USER_ACTION=ignore python3 -m pip install -q --disable-pip-version-check $(PIP_PACKAGES)
+	python3 scripts/check-deploy.py
+
+image: agent-deps agent build
+	sh scripts/image.sh $(IMAGE) $(IMAGE_TAG) $(IMAGE_FILES)
+
+image-test: image
+	python3 scripts/check-image.py $(IMAGE) $(IMAGE_FILES)
 
 # The cnitool-compatible runner, built offline against Debian's libcni (GOPATH mode).
 runner: deps
@@ -97,7 +137,7 @@ unit-test:
 # Every lane: unit, netlink in throwaway netns, black-box through libcni, fuzz smoke on this machine's
 # kernel; then the same binaries inside a QEMU guest running Debian's stock kernel (Geneve, bridge VLAN
 # filtering, 802.1q).
-test: vm-deps build runner fuzz-smoke
+test: vm-deps build runner fuzz-smoke agent-test deploy-check image-test
 	@[ "$$(id -u)" = 0 ] || { echo "make test creates network namespaces: run it as root"; exit 1; }
 	sh scripts/check-mnl.sh $(SCRATCH)/mnl-check $(STATIC_LIBS)/mnl.o
 	@ip netns list | awk '{print $$1}' | sort > $(SCRATCH)/netns-before
