@@ -104,8 +104,9 @@ vm-deps:
 agent-deps:
 	$(call install_missing,$(AGENT_DEB_PACKAGES))
 
-agent:
-	$(SWIFT) build -c release --static-swift-stdlib -Xswiftc -static-executable -Xlinker --strip-debug \
+# It links the plugins' OverlayCore (the overlay reconcile), so it needs the same static libnl/libmnl.
+agent: static-libs
+	PKG_CONFIG_PATH=$(STATIC_LIBS)/pkgconfig $(SWIFT) build -c release --static-swift-stdlib -Xswiftc -static-executable -Xlinker --strip-debug \
 		--package-path Agent --scratch-path $(AGENT_SCRATCH)
 	@! readelf -lW $(AGENT) | grep -q INTERP || { echo "$(AGENT) is not statically linked"; exit 1; }
 
@@ -114,9 +115,9 @@ agent:
 agent-test: agent-deps agent build
 	SWIFT_CNI_NODE=$(AGENT) SWIFT_CNI_BIN=$(RELEASE_DIR) python3 -m unittest discover -s Agent/Tests -p 'test_*.py'
 
-deploy-check:
+deploy-check: build
 	PIP_ROOT_USER_ACTION=ignore python3 -m pip install -q --disable-pip-version-check $(PIP_PACKAGES)
-	python3 scripts/check-deploy.py
+	SWIFT_CNI_BIN=$(RELEASE_DIR) python3 scripts/check-deploy.py
 
 image: agent-deps agent build
 	sh scripts/image.sh $(IMAGE) $(IMAGE_TAG) $(IMAGE_FILES)

@@ -16,6 +16,8 @@ let package = Package(
         // kubeconfig files are YAML.
         .package(url: "https://github.com/jpsim/Yams.git", exact: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", exact: "1.8.2"),
+        // The plugins' package, for the overlay's reconcile (OverlayCore: netlink, the node policy).
+        .package(name: "swift-cni", path: ".."),
     ],
     targets: [
         // Everything but the command line: install, kubeconfig, the Node list + watch, the peers file.
@@ -27,6 +29,7 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "OverlayCore", package: "swift-cni"),
             ]
         ),
         .executableTarget(

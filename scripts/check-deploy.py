@@ -6,13 +6,17 @@
 - NetworkAttachmentDefinitions (a CRD, not in those schemas) against deploy/networks/schema.json,
   the CRD's openAPIV3Schema made strict; their spec.config must be one JSON object with cniVersion
   and name, and a type or a plugins list whose every entry has one;
+- the node policy in the ConfigMap must be one the plugins accept: the built `bridge` (SWIFT_CNI_BIN)
+  answers STATUS with it as its policy file (an invalid policy fails every call, naming it);
 - kustomization.yaml must name every other manifest of deploy/ (but the example networks);
 - first, the validation itself must refuse a few broken manifests.
 Prints one line per document and 'N passed, N failed'."""
 import glob
 import json
 import os
+import subprocess
 import sys
+import tempfile
 
 import jsonschema
 import kubernetes_validate
@@ -33,12 +37,27 @@ def check_cni_config(text):
         assert isinstance(plugin, dict) and isinstance(plugin.get("type"), str), "a plugin without a type"
 
 
+def check_policy(text):
+    """The plugins read the policy on every call: STATUS of the built bridge with it must succeed."""
+    plugin = os.path.join(os.environ["SWIFT_CNI_BIN"], "bridge")
+    with tempfile.NamedTemporaryFile("w", suffix=".json") as policy:
+        policy.write(text)
+        policy.flush()
+        os.chmod(policy.name, 0o644)
+        env = {"CNI_COMMAND": "STATUS", "CNI_PATH": "/usr/lib/cni", "SWIFT_CNI_POLICY": policy.name}
+        config = json.dumps({"cniVersion": "1.1.0", "name": "policy-check", "type": "bridge", "bridge": "br-check"})
+        done = subprocess.run([plugin], input=config.encode(), env=env, capture_output=True)
+        assert done.returncode == 0, "the plugins refuse this policy: %s" % done.stdout.decode().strip()
+
+
 def validate(document, nad_schema):
     if document.get("kind") == "NetworkAttachmentDefinition":
         jsonschema.validate(document, nad_schema)
         check_cni_config(document["spec"]["config"])
     else:
         kubernetes_validate.validate(document, KUBERNETES_VERSION, strict=True)
+        if document.get("kind") == "ConfigMap" and "policy.json" in document.get("data", {}):
+            check_policy(document["data"]["policy.json"])
 
 
 def rejects(document, nad_schema):
@@ -51,7 +70,8 @@ def rejects(document, nad_schema):
 
 def check_the_checker(nad_schema):
     """The validation must refuse what is wrong: a misspelt field in a pod spec, a NAD's unknown key, a
-    NAD whose config is no JSON (else a broken validator would pass everything)."""
+    NAD whose config is no JSON, a node policy key the plugins do not know (else a broken validator would
+    pass everything)."""
     with open(os.path.join(ROOT, "daemonset.yaml")) as f:
         daemonset = yaml.safe_load(f)
     daemonset["spec"]["template"]["spec"]["hostNetwrk"] = True
@@ -59,8 +79,12 @@ def check_the_checker(nad_schema):
         nad = yaml.safe_load(f)
     unknown = dict(nad, spec=dict(nad["spec"], configg="{}"))
     garbled = dict(nad, spec={"config": "{ not json"})
+    with open(os.path.join(ROOT, "policy.yaml")) as f:
+        policy = yaml.safe_load(f)
+    misspelt = dict(policy, data={"policy.json": '{"stateDirectory": ["/run/cni"]}'})
     return [what for what, document in (("a misspelt pod spec field", daemonset), ("a NAD's unknown key", unknown),
-                                        ("a NAD whose config is not JSON", garbled)) if not rejects(document, nad_schema)]
+                                        ("a NAD whose config is not JSON", garbled), ("a misspelt policy key", misspelt))
+            if not rejects(document, nad_schema)]
 
 
 def main():

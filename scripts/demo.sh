@@ -11,7 +11,17 @@
 set -eu
 : "${SWIFT_CNI_BIN:?run it with make demo}" "${CNI_RUNNER:?run it with make demo}"
 id=$$; work=$(mktemp -d); namespaces=""
-cleanup() { for ns in $namespaces; do ip netns del "$ns" 2>/dev/null || true; done; rm -rf "$work"; }
+# The node policy the plugins read (README: Multi-tenant safety): state, logs and the overlay's peers
+# file in $work; everything else at its safe default.
+printf '{"stateDirectories": ["%s"], "peersDirectory": "%s"}\n' "$work" "$work" > "$work/policy.json"
+cleanup() {
+  for ns in $namespaces; do
+    # layer2-overlay's segment records live per node netns in /run/cni/swift-cni/overlay.
+    inode=$(stat -L -c %i "/var/run/netns/$ns" 2>/dev/null) && rm -rf "/run/cni/swift-cni/overlay/netns-$inode"
+    ip netns del "$ns" 2>/dev/null || true
+  done
+  rm -rf "$work"
+}
 trap cleanup EXIT INT TERM
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 netns() { ip netns add "$1"; namespaces="$namespaces $1"; ip -n "$1" link set lo up; }
@@ -22,7 +32,7 @@ cni() {
   ip netns exec "$1" env NETCONFPATH="$confdir" CNI_PATH="$SWIFT_CNI_BIN:/usr/lib/cni" \
     CNI_CACHE_DIR="$work/cache-$1" CNI_IFNAME=net1 CNI_CONTAINERID="demo$id$2" \
     CNI_ARGS="IgnoreUnknown=true;K8S_POD_NAMESPACE=default;K8S_POD_NAME=$2" \
-    CAP_ARGS="${5:-{\}}" "$CNI_RUNNER" "$4" "$3" "/var/run/netns/$2"
+    CAP_ARGS="${5:-{\}}" SWIFT_CNI_POLICY="$work/policy.json" "$CNI_RUNNER" "$4" "$3" "/var/run/netns/$2"
 }
 # conflist NAME [DIR]: stdin becomes DIR/NAME.conflist (DIR: $work/net.d)
 conflist() { dir=${2:-$work/net.d}; mkdir -p "$dir"; cat > "$dir/$1.conflist"; }
@@ -34,7 +44,7 @@ netns "$node"; netns "$pod"
 conflist br-spoof <<JSON
 { "cniVersion": "1.0.0", "name": "br-spoof",
   "plugins": [ { "type": "bridge", "bridge": "br-demo", "isGateway": true, "macspoofchk": true,
-                 "capabilities": { "mac": true },
+                 "capabilities": { "mac": true }, "dataDir": "$work/bridge",
                  "ipam": { "type": "host-local", "subnet": "10.250.21.0/24", "dataDir": "$work/ipam" } } ] }
 JSON
 step "1. bridge: a VM's port with the custom MAC c2:11:22:33:44:55 and the MAC spoof check"
@@ -70,6 +80,14 @@ ip -n "$pod" -d link show dev net1 | sed -n '1,3p'
 index=$(ip netns exec "$pod" cat /sys/class/net/net1/ifindex)
 ls -l "/dev/tap$index" 2>/dev/null | sed 's/^/character device for qemu: /' || echo "(no /dev/tap$index: this host has no devtmpfs node for it)"
 cni "$node" "$pod" macvtap del && echo "DEL: the macvtap is gone from the pod"
+step "a tenant's NAD naming the node's own uplink (eth0, with the node's address) is refused"
+ip -n "$node" link add eth0 type veth peer name eth0-peer
+ip -n "$node" addr add 192.0.2.10/24 dev eth0; ip -n "$node" link set eth0 up
+conflist take-uplink <<JSON
+{ "cniVersion": "1.0.0", "name": "take-uplink",
+  "plugins": [ { "type": "macvtap", "master": "eth0", "mode": "passthru", "dataDir": "$work/macvtap" } ] }
+JSON
+if cni "$node" "$pod" take-uplink add; then echo "the node's NIC was taken"; exit 1; fi
 
 # --- 3. tuning --------------------------------------------------------------------------------
 pod="scni-demo$id-pod"; netns "$pod"
@@ -103,12 +121,12 @@ ip -n "$a" link del scnigeneve
 ip -n "$a" link add underlay type veth peer name underlay netns "$b"
 ip -n "$a" addr add 192.0.2.1/24 dev underlay; ip -n "$a" link set underlay up
 ip -n "$b" addr add 192.0.2.2/24 dev underlay; ip -n "$b" link set underlay up
-printf '192.0.2.1\n192.0.2.2\n' > "$work/nodes"
+printf '192.0.2.1\n192.0.2.2\n' > "$work/nodes"  # what swift-cni-node keeps from the Node list
 for n in a b; do
   node=$a ip=10.99.0.1; [ $n = b ] && node=$b ip=10.99.0.2
   conflist l2net "$work/net.d-$node" <<JSON
 { "cniVersion": "1.0.0", "name": "l2net",
-  "plugins": [ { "type": "layer2-overlay", "vni": 4242, "peersFile": "$work/nodes", "dataDir": "$work/l2o-$n",
+  "plugins": [ { "type": "layer2-overlay", "vni": 4242, "peersFile": "nodes", "dataDir": "$work/l2o-$n",
                  "ipam": { "type": "static", "addresses": [ { "address": "$ip/24" } ] } } ] }
 JSON
   netns "scni-demo$id-pod$n"

@@ -55,7 +55,7 @@ def matches(terms, node):
 
 
 class FakeAPIServer:
-    def __init__(self, cert, key, ca, token):
+    def __init__(self, cert, key, ca, token, host="127.0.0.1"):
         self.token = token
         self.lock = threading.Condition()
         self.rv = 100
@@ -73,7 +73,7 @@ class FakeAPIServer:
         context.load_verify_locations(ca)
         context.verify_mode = ssl.CERT_OPTIONAL
         handler = self._handler()
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd = http.server.ThreadingHTTPServer((host, 0), handler)
         self.httpd.daemon_threads = True
         self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
         self.port = self.httpd.server_address[1]

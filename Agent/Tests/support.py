@@ -15,11 +15,11 @@ def openssl(*args, cwd):
     subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
 
 
-def make_pki(directory):
-    """ca.crt, server.crt/key (127.0.0.1 and localhost), client.crt/key (CN system:node:agent), wrong-ca.crt."""
+def make_pki(directory, ips=("127.0.0.1",)):
+    """ca.crt, server.crt/key (`ips` and localhost), client.crt/key (CN system:node:agent), wrong-ca.crt."""
     ext = os.path.join(directory, "server.ext")
     with open(ext, "w") as f:
-        f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n")
+        f.write("subjectAltName=%s,DNS:localhost\nextendedKeyUsage=serverAuth\n" % ",".join("IP:" + ip for ip in ips))
     with open(os.path.join(directory, "client.ext"), "w") as f:
         f.write("extendedKeyUsage=clientAuth\n")
     for ca in ("ca", "wrong-ca"):

@@ -9,7 +9,9 @@ public protocol PeersChanged: Sendable {
 public struct LogPeersChanged: PeersChanged {
     public init() {}
 
-    public func peersChanged(from old: [String], to new: [String]) async {
+    public func peersChanged(from old: [String], to new: [String]) async { log(from: old, to: new) }
+
+    func log(from old: [String], to new: [String]) {
         let added = new.filter { !old.contains($0) }, removed = old.filter { !new.contains($0) }
         AgentLog.info("peers changed: [\(old.map(AgentLog.escaped).joined(separator: ", "))] -> [\(new.map(AgentLog.escaped).joined(separator: ", "))] (+\(added.count) -\(removed.count))")
     }

@@ -51,7 +51,7 @@ struct Install: AsyncParsableCommand {
 
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Keep PEERS-DIR/nodes equal to the cluster's Node list (list + watch); exits only on SIGTERM or SIGINT.")
+        abstract: "Keep PEERS-DIR/nodes equal to the cluster's Node list (list + watch) and reconcile every layer2-overlay network's tunnels when it changes; exits only on SIGTERM or SIGINT.")
 
     @Option(help: "A kubeconfig (default: the pod's service account).")
     var kubeconfig: String?
@@ -76,7 +76,7 @@ struct Run: AsyncParsableCommand {
             let watcher = try NodeWatcher(
                 endpoint: endpoint, peersDirectory: peersDir, labelSelector: labelSelector,
                 nodeName: nodeName ?? environment["NODE_NAME"].flatMap { $0.isEmpty ? nil : $0 },
-                hook: LogPeersChanged())
+                hook: OverlayReconcile(environment: environment))
             let task = Task { await watcher.run() }
             let signals = [SIGTERM, SIGINT].map { number in
                 signal(number, SIG_IGN)
