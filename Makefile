@@ -148,7 +148,7 @@ test: vm-deps build runner fuzz-smoke agent-test deploy-check image-test
 	$(VM_LANE)
 
 # Only the stock-kernel VM lane (Tests/vm/suites in one boot); `swift test` would build the same test binary.
-test-vm: vm-deps build runner
+test-vm: vm-deps build runner agent
 	@[ "$$(id -u)" = 0 ] || { echo "make test-vm fetches a kernel into $(VM_CACHE): run it as root"; exit 1; }
 	$(SWIFT) build --build-tests --scratch-path $(SCRATCH)
 	$(VM_LANE)
