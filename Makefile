@@ -1,5 +1,5 @@
 # swift-cni — build, install, test.
-#   make build      release binaries in .build/release: Swift runtime, libnl, libnftnl and libmnl linked in
+#   make build      fully static, stripped plugins in .build/bin (with symbols: .build/release); nothing needed at run time
 #   make install    copy the plugins into $(CNI_BIN_DIR)
 #   make test       install missing Debian packages, build, run every lane: this machine's kernel, then
 #                   the stock-kernel VM lane
@@ -15,13 +15,30 @@ PLUGINS      := tuning bridge macvtap layer2-overlay
 # SwiftPM's scratch path; everything built (static archives, runner, fuzzers) lives under it.
 SCRATCH      ?= $(CURDIR)/.build
 RELEASE_DIR  := $(SCRATCH)/release
+# What ships, what make install copies and what the test lanes and the benchmark exec: the release
+# executables stripped (the same code as in $(RELEASE_DIR), which keeps the symbols for profiling).
+BIN_DIR      := $(SCRATCH)/bin
 RUNNER       := $(SCRATCH)/cnirunner
 GOPATH_DIR   := $(SCRATCH)/gopath
 # Only static archives. The release build reads CNetlink's pkg-config file from here, which puts this
-# directory first on the linker's search path, so `-lnl-3` and friends resolve to the archives and the
-# plugins need nothing at run time beyond glibc and the C++ runtime (see README).
+# directory first on the linker's search path, so `-lnl-3` and friends resolve to the archives.
 STATIC_LIBS  := $(SCRATCH)/static-libs
 STATIC_ARCHIVES := libnl-3.a libnl-route-3.a libnftnl.a
+STATIC_OBJECTS  := static-executable.o no-nss.o
+
+# Fully static executables: glibc, libstdc++ and the Swift runtime come from their static archives, so
+# there is no dynamic loader and no shared library at run time (an empty chroot or an image FROM scratch
+# runs them). StaticLibs/static-executable.c keeps the Swift runtime from needing /proc at start-up.
+# Reusable for any SwiftPM package, e.g. one under Agent/:
+#   $(SWIFT) build -c release --package-path Agent $(STATIC_EXECUTABLE)   (after `make static-libs`)
+STATIC_EXECUTABLE = --static-swift-stdlib -Xswiftc -static-executable \
+                    $(foreach f,swift_copyAuxiliaryExecutablePath dlopen,-Xlinker --wrap=$(f)) \
+                    -Xlinker $(STATIC_LIBS)/static-executable.o
+# The plugins' name lookups answer "not found" without NSS (StaticLibs/no-nss.c): they use numbers only.
+# Not for a program that resolves host names (the agent): static glibc then reads /etc/nsswitch.conf and
+# uses its built-in files and dns modules.
+NSS_FUNCTIONS := getpwnam_r getpwuid_r getgrnam_r getgrgid_r getaddrinfo getnameinfo getprotobyname getprotobynumber
+NO_NSS        = $(foreach f,$(NSS_FUNCTIONS),-Xlinker --wrap=$(f)) -Xlinker $(STATIC_LIBS)/no-nss.o
 
 # What the build and the test lanes need from Debian: C libraries, the libcni runner's Go toolchain and
 # libcni, the reference plugins for side-by-side tests, and the tools the tests read state with.
@@ -33,19 +50,25 @@ VM_DEB_PACKAGES := qemu-system-x86 busybox-static cpio kmod xz-utils
 VM_CACHE     ?= /var/cache/swift-cni-vm
 VM_TIMEOUT   ?= 1500
 # Boots the guest once and runs every suite of Tests/vm/suites in it (VM_SUITES='...' runs others).
-VM_LANE       = SWIFT_CNI_BIN=$(RELEASE_DIR) CNI_RUNNER=$(RUNNER) SCNI_TEST_BINARY=$(SCRATCH)/debug/swift-cniPackageTests.xctest VM_CACHE=$(VM_CACHE) VM_TIMEOUT=$(VM_TIMEOUT) \
+VM_LANE       = SWIFT_CNI_BIN=$(BIN_DIR) CNI_RUNNER=$(RUNNER) SCNI_TEST_BINARY=$(SCRATCH)/debug/swift-cniPackageTests.xctest VM_CACHE=$(VM_CACHE) VM_TIMEOUT=$(VM_TIMEOUT) \
                 Tests/vm/run.sh Tests/vm/run-suites.sh
 
 .PHONY: build install deps vm-deps static-libs check-static runner test test-vm unit-test demo bench fuzz fuzz-smoke fuzz-build clean
 
 build: deps static-libs
-	PKG_CONFIG_PATH=$(STATIC_LIBS)/pkgconfig $(SWIFT) build -c release --static-swift-stdlib --scratch-path $(SCRATCH)
-	@sh scripts/check-static.sh $(addprefix $(RELEASE_DIR)/,$(PLUGINS))
+	PKG_CONFIG_PATH=$(STATIC_LIBS)/pkgconfig $(SWIFT) build -c release $(STATIC_EXECUTABLE) $(NO_NSS) --scratch-path $(SCRATCH)
+	@mkdir -p $(BIN_DIR)
+	@for p in $(PLUGINS); do strip --strip-all -o $(BIN_DIR)/$$p $(RELEASE_DIR)/$$p; done
+	@sh scripts/check-static.sh $(addprefix $(BIN_DIR)/,$(PLUGINS))
 
 # Debian's static libnl and libnftnl archives, linked in by name, libmnl.a built from
-# StaticLibs/mnl.c (Debian ships no libmnl.a), and a libnl-route-3.0.pc naming this directory.
-# Rebuilt only when the source or this Makefile changes.
-static-libs: $(STATIC_LIBS)/libmnl.a
+# StaticLibs/mnl.c (Debian ships no libmnl.a), a libnl-route-3.0.pc naming this directory, and the
+# objects of STATIC_EXECUTABLE and NO_NSS. Rebuilt only when a source or this Makefile changes.
+static-libs: $(STATIC_LIBS)/libmnl.a $(addprefix $(STATIC_LIBS)/,$(STATIC_OBJECTS))
+
+$(STATIC_LIBS)/%.o: StaticLibs/%.c Makefile
+	@mkdir -p $(STATIC_LIBS)
+	$(CC) -c -O2 -Wall -Wextra -Werror -o $@ $<
 
 $(STATIC_LIBS)/libmnl.a: StaticLibs/mnl.c Makefile
 	@mkdir -p $(STATIC_LIBS)/pkgconfig
@@ -60,13 +83,13 @@ $(STATIC_LIBS)/libmnl.a: StaticLibs/mnl.c Makefile
 	$(CC) -c -O2 -fPIC -Wall -Wextra -Werror -o $(STATIC_LIBS)/mnl.o StaticLibs/mnl.c
 	rm -f $@ && ar rcs $@ $(STATIC_LIBS)/mnl.o
 
-# Fails when a release plugin needs a shared library other than glibc's and the C/C++ runtime.
+# Fails unless every plugin is a stripped static executable without NSS that runs in an empty chroot.
 check-static:
-	sh scripts/check-static.sh $(addprefix $(RELEASE_DIR)/,$(PLUGINS))
+	sh scripts/check-static.sh $(addprefix $(BIN_DIR)/,$(PLUGINS))
 
 install: build
 	install -d $(CNI_BIN_DIR)
-	for p in $(PLUGINS); do install -m 0755 $(RELEASE_DIR)/$$p $(CNI_BIN_DIR)/$$p; done
+	for p in $(PLUGINS); do install -m 0755 $(BIN_DIR)/$$p $(CNI_BIN_DIR)/$$p; done
 
 # Installs only what is missing, so a warm machine pays nothing.
 define install_missing
@@ -101,7 +124,7 @@ test: vm-deps build runner fuzz-smoke
 	@[ "$$(id -u)" = 0 ] || { echo "make test creates network namespaces: run it as root"; exit 1; }
 	sh scripts/check-mnl.sh $(SCRATCH)/mnl-check $(STATIC_LIBS)/mnl.o
 	@ip netns list | awk '{print $$1}' | sort > $(SCRATCH)/netns-before
-	SWIFT_CNI_BIN=$(RELEASE_DIR) CNI_RUNNER=$(RUNNER) $(SWIFT) test --scratch-path $(SCRATCH)
+	SWIFT_CNI_BIN=$(BIN_DIR) CNI_RUNNER=$(RUNNER) $(SWIFT) test --scratch-path $(SCRATCH)
 	@ip netns list | awk '{print $$1}' | sort | comm -13 $(SCRATCH)/netns-before - > $(SCRATCH)/netns-leftover; \
 	if [ -s $(SCRATCH)/netns-leftover ]; then echo "tests left network namespaces behind:"; cat $(SCRATCH)/netns-leftover; exit 1; fi
 	$(VM_LANE)
@@ -113,7 +136,7 @@ test-vm: vm-deps build runner
 	$(VM_LANE)
 
 demo: deps build runner
-	SWIFT_CNI_BIN=$(RELEASE_DIR) CNI_RUNNER=$(RUNNER) sh scripts/demo.sh
+	SWIFT_CNI_BIN=$(BIN_DIR) CNI_RUNNER=$(RUNNER) sh scripts/demo.sh
 
 # Not part of `make test`: minutes of netns churn, and its numbers need a quiet machine to mean much.
 # BENCH_PAIRS / BENCH_PARALLEL_PAIRS / BENCH_WARMUP tune the sample sizes (see bench/bench.py).
@@ -122,7 +145,7 @@ bench: deps build runner
 	@command -v strace >/dev/null && command -v perf >/dev/null && command -v valgrind >/dev/null || \
 		echo "note: strace, perf (linux-perf) and valgrind make the profile section richer; missing ones are skipped"
 	$(CC) -O2 -Wall -Wextra -o $(SCRATCH)/spawn bench/spawn.c
-	SWIFT_CNI_BIN=$(RELEASE_DIR) CNI_RUNNER=$(RUNNER) python3 bench/bench.py --out bench/results.md
+	SWIFT_CNI_BIN=$(BIN_DIR) SWIFT_CNI_SYMBOLS=$(RELEASE_DIR) CNI_RUNNER=$(RUNNER) python3 bench/bench.py --out bench/results.md
 
 # libFuzzer targets (Fuzz/): built once into $(SCRATCH)/fuzz, rebuilt only when their sources change.
 FUZZ_SECONDS ?= 300
