@@ -23,7 +23,12 @@ public struct Call: Sendable {
 
     /// Decodes the config and sets up the log it asks for.
     public init(environment: Environment, stdin: [UInt8]) throws(CNIError) {
-        let conf = try NetConf.parse(stdin)
+        try self.init(environment: environment, stdin: stdin, json: JSONValue.parse(stdin))
+    }
+
+    /// The same for a config already parsed: `json` is `stdin` as JSON.
+    init(environment: Environment, stdin: [UInt8], json: JSONValue) throws(CNIError) {
+        let conf = try NetConf(json: json)
         self.init(environment: environment, stdin: stdin, conf: conf, log: try Log(conf: conf))
     }
 
@@ -32,11 +37,11 @@ public struct Call: Sendable {
     /// (e.g. "args.cni.mtu must be an integer"). A `CNIError` thrown by the struct's own
     /// `init(from:)` passes through unchanged.
     public func decode<T: Decodable>(_ type: T.Type) throws(CNIError) -> T {
-        let json = try JSONValue.parse(stdin)
         do {
             return try JSONDecoder().decode(type, from: Data(stdin))
         } catch let error as DecodingError {
-            throw cniError(decoding: error, in: json)
+            // Parsed only now, to name the key: a syntax error surfaces here as code 6.
+            throw cniError(decoding: error, in: try JSONValue.parse(stdin))
         } catch let error as CNIError {
             throw error
         } catch let error as any CNIErrorConvertible {
