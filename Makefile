@@ -5,7 +5,8 @@
 #                   the stock-kernel VM lane
 #   make test-vm    only the stock-kernel VM lane (Tests/vm: Debian's kernel in QEMU)
 #   make demo       a short real run in throwaway network namespaces
-#   make bench      ours against the reference plugins, side by side; writes bench/results.md
+#   make bench      ours against the reference plugins and the kernel floor, side by side; writes bench/results.md
+#   make startup-order  re-profile which functions the plugins run (linked first by make build)
 #   make fuzz       the libFuzzer targets for FUZZ_SECONDS each (make fuzz-smoke: a few seconds, part of make test)
 
 SWIFT        ?= swift
@@ -45,9 +46,10 @@ NO_NSS        = $(foreach f,$(NSS_FUNCTIONS),-Xlinker --wrap=$(f)) -Xlinker $(ST
 STARTUP_ORDER := StaticLibs/startup-order.txt
 HOT_FIRST     = -Xswiftc -use-ld=lld -Xlinker --symbol-ordering-file=$(CURDIR)/$(STARTUP_ORDER) -Xlinker --no-warn-symbol-ordering
 
-# What the build and the test lanes need from Debian: C libraries, the libcni runner's Go toolchain and
-# libcni, the reference plugins for side-by-side tests, and the tools the tests read state with.
-DEB_PACKAGES := pkg-config gcc binutils libnl-3-dev libnl-route-3-dev libmnl-dev libnftnl-dev \
+# What the build and the test lanes need from Debian: C libraries (glibc's and libstdc++'s static archives
+# too), the libcni runner's Go toolchain and libcni, the reference plugins for side-by-side tests, and the
+# tools the tests read state with.
+DEB_PACKAGES := pkg-config gcc binutils libc6-dev libstdc++-12-dev libnl-3-dev libnl-route-3-dev libmnl-dev libnftnl-dev \
                 golang-go golang-github-appc-cni-dev containernetworking-plugins iproute2 nftables iputils-ping
 # The stock-kernel VM lane: QEMU, a static busybox and cpio for the initramfs, kmod for depmod, xz for
 # the kernel image. The kernel itself is fetched with apt-get download into $(VM_CACHE) (Tests/vm/build-guest.sh).

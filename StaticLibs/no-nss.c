@@ -12,29 +12,18 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
-int __wrap_getpwnam_r(const char *name, struct passwd *entry, char *buffer, size_t size, struct passwd **result) {
-    (void)name, (void)entry, (void)buffer, (void)size;
-    *result = NULL;
-    return 0;
-}
+/* The reentrant user and group lookups: "no such entry" is a null result and status 0. */
+#define NOT_FOUND(function, entry, key_type)                                                              \
+    int __wrap_##function(key_type key, struct entry *found, char *buffer, size_t size, struct entry **result) { \
+        (void)key, (void)found, (void)buffer, (void)size;                                                 \
+        *result = NULL;                                                                                   \
+        return 0;                                                                                         \
+    }
 
-int __wrap_getpwuid_r(uid_t uid, struct passwd *entry, char *buffer, size_t size, struct passwd **result) {
-    (void)uid, (void)entry, (void)buffer, (void)size;
-    *result = NULL;
-    return 0;
-}
-
-int __wrap_getgrnam_r(const char *name, struct group *entry, char *buffer, size_t size, struct group **result) {
-    (void)name, (void)entry, (void)buffer, (void)size;
-    *result = NULL;
-    return 0;
-}
-
-int __wrap_getgrgid_r(gid_t gid, struct group *entry, char *buffer, size_t size, struct group **result) {
-    (void)gid, (void)entry, (void)buffer, (void)size;
-    *result = NULL;
-    return 0;
-}
+NOT_FOUND(getpwnam_r, passwd, const char *)
+NOT_FOUND(getpwuid_r, passwd, uid_t)
+NOT_FOUND(getgrnam_r, group, const char *)
+NOT_FOUND(getgrgid_r, group, gid_t)
 
 struct protoent *__wrap_getprotobyname(const char *name) {
     (void)name;

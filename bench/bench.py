@@ -1033,6 +1033,7 @@ def main():
     if bench.targets:
         parts.append("## Targets\n\n| target | measured | met? |\n|---|---|---|\n" + "\n".join(
             f"| {t} | {m} | {'yes' if ok else '**no**'} |" for t, m, ok in bench.targets))
+    parts.append(FINDINGS)
     parts += bench.sections
     parts.append(METHOD)
     with open(args.out, "w") as f:
@@ -1042,6 +1043,40 @@ def main():
         print(f"network namespaces left behind: {leftover}", file=sys.stderr)
     return 1 if error or leftover else 0
 
+
+FINDINGS = """## What made host-local + isGateway and tuning slower than the reference (issue 15)
+
+Profiled on this machine before the changes (issue 15's table: host-local + isGateway 1.16 wall / 0.95 CPU,
+tuning alone 1.36 / 1.22, VERSION 1.22 / 1.15) with `strace -T`, `perf stat` and `callgrind`:
+
+- **Waiting for the disk (wall, no CPU).** Every state file was written with `fsync` of the file and of its
+  directory. A bridge ADD with IPAM writes its attachment record twice (before the first change, then with
+  the IPAM addresses): four journal commits, 0.3 to 3.3 ms each here (`strace -T`), where the reference
+  writes nothing and host-local writes its lease without `fsync`; tuning's ADD paid two for its backup. The
+  same binaries with the data directories on a tmpfs: host-local + isGateway 0.74 instead of 1.19, tuning
+  alone 0.56 instead of 1.77. Fix: state files are still replaced atomically (temp file, rename), no longer
+  fsynced: what they describe (links, rules, sysctls) does not survive the power loss that `fsync` guards
+  against either (README, State files).
+- **Start-up (CPU).** A third of an ADD's user-space instructions were the dynamic loader (relocating the
+  24 MB `-export-dynamic` executable against glibc and libstdc++); in the first static build, 41 % of a
+  tuning ADD's 4.3 M went into decoding stdin into `JSONValue` through JSONDecoder: stdin was parsed three times (dispatch, the common
+  keys, the plugin's config), each value by trying Bool, Double, String and Array before Object, building a
+  `DecodingError` per miss, every generic instantiation a protocol-conformance scan of the whole
+  executable. VERSION built the whole environment through ProcessInfo (6 %). Fixes: fully static
+  executables; one strict byte-level JSON parser and a writer that produces JSONEncoder's bytes
+  (`Sources/CNIKit/JSONParser.swift`, `JSONWriter.swift`; JSONDecoder now only decodes the plugin's own
+  config struct, once); `environ` read directly; VERSION reads nothing but stdin's `cniVersion`. A tuning ADD
+  is now 2.6 M instructions, VERSION 0.7 M (was 1.8 M).
+- **Peak RSS.** File-backed pages: the kernel maps 64 KiB (or a whole large folio) around each page fault,
+  and start-up touched code all over the 10 MiB of text, so 8 to 10 MiB were mapped. The functions the
+  plugins run are now linked first (`StaticLibs/startup-order.txt`): 4.4 MiB at VERSION. What is left is
+  mostly the Swift stdlib's and FoundationEssentials' read-only data, which their archives do not split
+  into per-symbol sections, so it cannot be reordered.
+- **Not changed, for the record:** the DEL of the last spoof-checked pod deletes the `bridge swiftcni` table,
+  and closing the nftables socket then waits about 25 ms (`strace -T`: `close` of the NETLINK_NETFILTER
+  socket) while the kernel flushes the table's deferred destruction (an RCU grace period); the reference
+  keeps its empty table. Keeping ours would take that off scenario 1's DEL.
+"""
 
 METHOD = """## How it is measured
 
