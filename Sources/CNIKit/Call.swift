@@ -40,7 +40,7 @@ public struct Call: Sendable {
         do {
             return try JSONDecoder().decode(type, from: Data(stdin))
         } catch let error as DecodingError {
-            // Parsed only now, to name the key: a syntax error surfaces here as code 6.
+            // Parsed again only on this path, to name the key (dispatch has checked the syntax already).
             throw cniError(decoding: error, in: try JSONValue.parse(stdin))
         } catch let error as CNIError {
             throw error
