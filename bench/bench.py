@@ -819,8 +819,8 @@ class Bench:
             t0, t_end = ts(lines[0]), ts(lines[-1])
             summary = ""
             if first_read:
-                summary = (f"Under `strace -f -ttt`: exec to the first `read(0, …)` of stdin (dynamic loading, Swift "
-                           f"runtime start-up) {1000 * (ts(first_read) - t0):.1f} ms of {1000 * (t_end - t0):.1f} ms; "
+                summary = (f"Under `strace -f -ttt`: exec to the first `read(0, …)` of stdin (the Swift "
+                           f"runtime's start-up) {1000 * (ts(first_read) - t0):.1f} ms of {1000 * (t_end - t0):.1f} ms; "
                            f"{len(net)} netlink sockets opened, {len(sends)} send calls (each a netlink request/reply round trip "
                            f"or batch), {len(lines)} syscalls in all. strace slows every syscall, so read these as proportions.\n\n")
             parts.append(summary + "`strace -c -f` of one ADD (syscall time is the kernel's share; `wait4` is time waiting for children):\n\n```\n" + table + "\n```\n")
@@ -911,8 +911,9 @@ class Bench:
                              f"Swift runtime and stdlib, FoundationEssentials, glibc, libnl); the reference: "
                              f"{ref[0].smaps['rss_kb']:.1f} MiB, {ref[0].smaps['anon_kb']:.1f} MiB anonymous. Our process "
                              "allocates no more than the reference's; the difference is code pages mapped from the page cache, "
-                             "which the kernel maps 64 KiB (or a whole large folio) around each fault, and start-up touches "
-                             "code all over the executable.")
+                             "which the kernel maps 64 KiB (or a whole large folio) around each fault: the read-only data of the "
+                             "Swift stdlib and FoundationEssentials, and the code beyond the functions linked first "
+                             "(`StaticLibs/startup-order.txt`).")
         return "### Reading\n\n" + "\n".join(lines) + "\n" if lines else ""
 
 
