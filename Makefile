@@ -1,11 +1,12 @@
 # swift-cni — build, install, test.
-#   make build      release binaries in .build/release: Swift runtime, libnl, libnftnl and libmnl linked in
+#   make build      fully static, stripped plugins in .build/bin (with symbols: .build/release); nothing needed at run time
 #   make install    copy the plugins into $(CNI_BIN_DIR)
 #   make test       install missing Debian packages, build, run every lane: this machine's kernel, then
 #                   the stock-kernel VM lane
 #   make test-vm    only the stock-kernel VM lane (Tests/vm: Debian's kernel in QEMU)
 #   make demo       a short real run in throwaway network namespaces
-#   make bench      ours against the reference plugins, side by side; writes bench/results.md
+#   make bench      ours against the reference plugins and the kernel floor, side by side; writes bench/results.md
+#   make startup-order  re-profile which functions the plugins run (linked first by make build)
 #   make fuzz       the libFuzzer targets for FUZZ_SECONDS each (make fuzz-smoke: a few seconds, part of make test)
 #   make agent      the node agent swift-cni-node (Agent/, its own package), fully static
 #   make image      the OCI image archive $(IMAGE): the plugins and the agent, FROM scratch
@@ -19,17 +20,40 @@ PLUGINS      := tuning bridge macvtap layer2-overlay
 # SwiftPM's scratch path; everything built (static archives, runner, fuzzers) lives under it.
 SCRATCH      ?= $(CURDIR)/.build
 RELEASE_DIR  := $(SCRATCH)/release
+# What ships, what make install copies and what the test lanes and the benchmark exec: the release
+# executables stripped (the same code as in $(RELEASE_DIR), which keeps the symbols for profiling).
+BIN_DIR      := $(SCRATCH)/bin
 RUNNER       := $(SCRATCH)/cnirunner
 GOPATH_DIR   := $(SCRATCH)/gopath
 # Only static archives. The release build reads CNetlink's pkg-config file from here, which puts this
-# directory first on the linker's search path, so `-lnl-3` and friends resolve to the archives and the
-# plugins need nothing at run time beyond glibc and the C++ runtime (see README).
+# directory first on the linker's search path, so `-lnl-3` and friends resolve to the archives.
 STATIC_LIBS  := $(SCRATCH)/static-libs
 STATIC_ARCHIVES := libnl-3.a libnl-route-3.a libnftnl.a
+STATIC_OBJECTS  := static-executable.o no-nss.o
 
-# What the build and the test lanes need from Debian: C libraries, the libcni runner's Go toolchain and
-# libcni, the reference plugins for side-by-side tests, and the tools the tests read state with.
-DEB_PACKAGES := pkg-config gcc binutils libnl-3-dev libnl-route-3-dev libmnl-dev libnftnl-dev \
+# Fully static executables: glibc, libstdc++ and the Swift runtime come from their static archives, so
+# there is no dynamic loader and no shared library at run time (an empty chroot or an image FROM scratch
+# runs them). StaticLibs/static-executable.c keeps the Swift runtime from needing /proc at start-up.
+# Reusable for any SwiftPM package, e.g. one under Agent/:
+#   $(SWIFT) build -c release --package-path Agent $(STATIC_EXECUTABLE)   (after `make static-libs`)
+STATIC_EXECUTABLE = --static-swift-stdlib -Xswiftc -static-executable \
+                    $(foreach f,swift_copyAuxiliaryExecutablePath dlopen,-Xlinker --wrap=$(f)) \
+                    -Xlinker $(STATIC_LIBS)/static-executable.o
+# The plugins' name lookups answer "not found" without NSS (StaticLibs/no-nss.c): they use numbers only.
+# Not for a program that resolves host names (the agent): static glibc then reads /etc/nsswitch.conf and
+# uses its built-in files and dns modules.
+NSS_FUNCTIONS := getpwnam_r getpwuid_r getgrnam_r getgrgid_r getaddrinfo getnameinfo getprotobyname getprotobynumber
+NO_NSS        = $(foreach f,$(NSS_FUNCTIONS),-Xlinker --wrap=$(f)) -Xlinker $(STATIC_LIBS)/no-nss.o
+# The functions a plugin runs are linked first (lld orders them; gold, swiftc's default, cannot), so
+# start-up touches a few hundred KiB of code instead of pages all over the text: less RSS, fewer page
+# faults. The list is profiled by `make startup-order` (scripts/startup-order.sh) and committed.
+STARTUP_ORDER := StaticLibs/startup-order.txt
+HOT_FIRST     = -Xswiftc -use-ld=lld -Xlinker --symbol-ordering-file=$(CURDIR)/$(STARTUP_ORDER) -Xlinker --no-warn-symbol-ordering
+
+# What the build and the test lanes need from Debian: C libraries (glibc's and libstdc++'s static archives
+# too), the libcni runner's Go toolchain and libcni, the reference plugins for side-by-side tests, and the
+# tools the tests read state with.
+DEB_PACKAGES := pkg-config gcc binutils libc6-dev libstdc++-12-dev libnl-3-dev libnl-route-3-dev libmnl-dev libnftnl-dev \
                 golang-go golang-github-appc-cni-dev containernetworking-plugins iproute2 nftables iputils-ping
 # The stock-kernel VM lane: QEMU, a static busybox and cpio for the initramfs, kmod for depmod, xz for
 # the kernel image. The kernel itself is fetched with apt-get download into $(VM_CACHE) (Tests/vm/build-guest.sh).
@@ -41,7 +65,7 @@ PIP_PACKAGES := kubernetes-validate==1.37.0
 VM_CACHE     ?= /var/cache/swift-cni-vm
 VM_TIMEOUT   ?= 1500
 # Boots the guest once and runs every suite of Tests/vm/suites in it (VM_SUITES='...' runs others).
-VM_LANE       = SWIFT_CNI_BIN=$(RELEASE_DIR) CNI_RUNNER=$(RUNNER) SCNI_TEST_BINARY=$(SCRATCH)/debug/swift-cniPackageTests.xctest VM_CACHE=$(VM_CACHE) VM_TIMEOUT=$(VM_TIMEOUT) \
+VM_LANE       = SWIFT_CNI_BIN=$(BIN_DIR) CNI_RUNNER=$(RUNNER) SCNI_TEST_BINARY=$(SCRATCH)/debug/swift-cniPackageTests.xctest VM_CACHE=$(VM_CACHE) VM_TIMEOUT=$(VM_TIMEOUT) \
                 Tests/vm/run.sh Tests/vm/run-suites.sh
 
 # The node agent: its own package, so the plugins' package never resolves SwiftNIO. Fully static
@@ -50,19 +74,25 @@ AGENT_SCRATCH := $(SCRATCH)/agent
 AGENT        := $(AGENT_SCRATCH)/release/swift-cni-node
 IMAGE        := $(SCRATCH)/swift-cni-image.tar
 IMAGE_TAG    ?= 0.1.0
-IMAGE_FILES   = $(AGENT) $(addprefix $(RELEASE_DIR)/,$(PLUGINS))
+IMAGE_FILES   = $(AGENT) $(addprefix $(BIN_DIR)/,$(PLUGINS))
 
-.PHONY: build install deps vm-deps agent-deps static-libs check-static runner test test-vm unit-test demo bench fuzz fuzz-smoke fuzz-build clean \
-        agent agent-test deploy-check image image-test
+.PHONY: build install deps vm-deps agent-deps static-libs check-static startup-order runner test test-vm unit-test demo bench \
+        fuzz fuzz-smoke fuzz-build clean agent agent-test deploy-check image image-test
 
 build: deps static-libs
-	PKG_CONFIG_PATH=$(STATIC_LIBS)/pkgconfig $(SWIFT) build -c release --static-swift-stdlib --scratch-path $(SCRATCH)
-	@sh scripts/check-static.sh $(addprefix $(RELEASE_DIR)/,$(PLUGINS))
+	PKG_CONFIG_PATH=$(STATIC_LIBS)/pkgconfig $(SWIFT) build -c release $(STATIC_EXECUTABLE) $(NO_NSS) $(HOT_FIRST) --scratch-path $(SCRATCH)
+	@mkdir -p $(BIN_DIR)
+	@for p in $(PLUGINS); do strip --strip-all -o $(BIN_DIR)/$$p $(RELEASE_DIR)/$$p; done
+	@sh scripts/check-static.sh $(addprefix $(BIN_DIR)/,$(PLUGINS))
 
 # Debian's static libnl and libnftnl archives, linked in by name, libmnl.a built from
-# StaticLibs/mnl.c (Debian ships no libmnl.a), and a libnl-route-3.0.pc naming this directory.
-# Rebuilt only when the source or this Makefile changes.
-static-libs: $(STATIC_LIBS)/libmnl.a
+# StaticLibs/mnl.c (Debian ships no libmnl.a), a libnl-route-3.0.pc naming this directory, and the
+# objects of STATIC_EXECUTABLE and NO_NSS. Rebuilt only when a source or this Makefile changes.
+static-libs: $(STATIC_LIBS)/libmnl.a $(addprefix $(STATIC_LIBS)/,$(STATIC_OBJECTS))
+
+$(STATIC_LIBS)/%.o: StaticLibs/%.c Makefile
+	@mkdir -p $(STATIC_LIBS)
+	$(CC) -c -O2 -Wall -Wextra -Werror -o $@ $<
 
 $(STATIC_LIBS)/libmnl.a: StaticLibs/mnl.c Makefile
 	@mkdir -p $(STATIC_LIBS)/pkgconfig
@@ -77,13 +107,18 @@ $(STATIC_LIBS)/libmnl.a: StaticLibs/mnl.c Makefile
 	$(CC) -c -O2 -fPIC -Wall -Wextra -Werror -o $(STATIC_LIBS)/mnl.o StaticLibs/mnl.c
 	rm -f $@ && ar rcs $@ $(STATIC_LIBS)/mnl.o
 
-# Fails when a release plugin needs a shared library other than glibc's and the C/C++ runtime.
+# Fails unless every plugin is a stripped static executable without NSS that runs in an empty chroot.
 check-static:
-	sh scripts/check-static.sh $(addprefix $(RELEASE_DIR)/,$(PLUGINS))
+	sh scripts/check-static.sh $(addprefix $(BIN_DIR)/,$(PLUGINS))
+
+# Re-profiles which functions the plugins run (as root, valgrind); then `make build` links them first.
+startup-order: build
+	@command -v valgrind >/dev/null || { echo "startup-order needs valgrind (apt-get install valgrind)"; exit 1; }
+	sh scripts/startup-order.sh $(RELEASE_DIR) $(STARTUP_ORDER)
 
 install: build
 	install -d $(CNI_BIN_DIR)
-	for p in $(PLUGINS); do install -m 0755 $(RELEASE_DIR)/$$p $(CNI_BIN_DIR)/$$p; done
+	for p in $(PLUGINS); do install -m 0755 $(BIN_DIR)/$$p $(CNI_BIN_DIR)/$$p; done
 
 # Installs only what is missing, so a warm machine pays nothing.
 define install_missing
@@ -113,11 +148,11 @@ agent: static-libs
 # Black box: `run` against an HTTPS stand-in of the API's Node list/watch, `install` under a loop
 # exec'ing the plugins it replaces. Needs the plugins of `make build` and no network namespace.
 agent-test: agent-deps agent build
-	SWIFT_CNI_NODE=$(AGENT) SWIFT_CNI_BIN=$(RELEASE_DIR) python3 -m unittest discover -s Agent/Tests -p 'test_*.py'
+	SWIFT_CNI_NODE=$(AGENT) SWIFT_CNI_BIN=$(BIN_DIR) python3 -m unittest discover -s Agent/Tests -p 'test_*.py'
 
 deploy-check: build
 	PIP_ROOT_USER_ACTION=ignore python3 -m pip install -q --disable-pip-version-check $(PIP_PACKAGES)
-	SWIFT_CNI_BIN=$(RELEASE_DIR) python3 scripts/check-deploy.py
+	SWIFT_CNI_BIN=$(BIN_DIR) python3 scripts/check-deploy.py
 
 image: agent-deps agent build
 	sh scripts/image.sh $(IMAGE) $(IMAGE_TAG) $(IMAGE_FILES)
@@ -142,7 +177,7 @@ test: vm-deps build runner fuzz-smoke agent-test deploy-check image-test
 	@[ "$$(id -u)" = 0 ] || { echo "make test creates network namespaces: run it as root"; exit 1; }
 	sh scripts/check-mnl.sh $(SCRATCH)/mnl-check $(STATIC_LIBS)/mnl.o
 	@ip netns list | awk '{print $$1}' | sort > $(SCRATCH)/netns-before
-	SWIFT_CNI_BIN=$(RELEASE_DIR) CNI_RUNNER=$(RUNNER) $(SWIFT) test --scratch-path $(SCRATCH)
+	SWIFT_CNI_BIN=$(BIN_DIR) CNI_RUNNER=$(RUNNER) $(SWIFT) test --scratch-path $(SCRATCH)
 	@ip netns list | awk '{print $$1}' | sort | comm -13 $(SCRATCH)/netns-before - > $(SCRATCH)/netns-leftover; \
 	if [ -s $(SCRATCH)/netns-leftover ]; then echo "tests left network namespaces behind:"; cat $(SCRATCH)/netns-leftover; exit 1; fi
 	$(VM_LANE)
@@ -154,7 +189,7 @@ test-vm: vm-deps build runner agent
 	$(VM_LANE)
 
 demo: deps build runner
-	SWIFT_CNI_BIN=$(RELEASE_DIR) CNI_RUNNER=$(RUNNER) sh scripts/demo.sh
+	SWIFT_CNI_BIN=$(BIN_DIR) CNI_RUNNER=$(RUNNER) sh scripts/demo.sh
 
 # Not part of `make test`: minutes of netns churn, and its numbers need a quiet machine to mean much.
 # BENCH_PAIRS / BENCH_PARALLEL_PAIRS / BENCH_WARMUP tune the sample sizes (see bench/bench.py).
@@ -163,7 +198,7 @@ bench: deps build runner
 	@command -v strace >/dev/null && command -v perf >/dev/null && command -v valgrind >/dev/null || \
 		echo "note: strace, perf (linux-perf) and valgrind make the profile section richer; missing ones are skipped"
 	$(CC) -O2 -Wall -Wextra -o $(SCRATCH)/spawn bench/spawn.c
-	SWIFT_CNI_BIN=$(RELEASE_DIR) CNI_RUNNER=$(RUNNER) python3 bench/bench.py --out bench/results.md
+	SWIFT_CNI_BIN=$(BIN_DIR) SWIFT_CNI_SYMBOLS=$(RELEASE_DIR) CNI_RUNNER=$(RUNNER) python3 bench/bench.py --out bench/results.md
 
 # libFuzzer targets (Fuzz/): built once into $(SCRATCH)/fuzz, rebuilt only when their sources change.
 FUZZ_SECONDS ?= 300

@@ -9,12 +9,17 @@ public enum CNIVersion {
     /// The version libcni assumes when a config has no `cniVersion`.
     public static let implied = "0.1.0"
 
-    /// Parses `major.minor.patch`; nil for anything else.
+    /// Parses `major.minor.patch`, each one to 18 ASCII digits; nil for anything else.
     public static func parse(_ version: String) -> (major: Int, minor: Int, patch: Int)? {
-        let parts = version.split(separator: ".", omittingEmptySubsequences: false)
+        let parts = version.utf8.split(separator: UInt8(ascii: "."), maxSplits: 3, omittingEmptySubsequences: false)
         guard parts.count == 3 else { return nil }
-        let numbers = parts.compactMap { part in part.allSatisfy(\.isASCII) ? Int(part) : nil }
-        guard numbers.count == 3, numbers.allSatisfy({ $0 >= 0 }) else { return nil }
+        var numbers: [Int] = []
+        for part in parts {
+            guard (1...18).contains(part.count), part.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) else {
+                return nil
+            }
+            numbers.append(part.reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) })
+        }
         return (numbers[0], numbers[1], numbers[2])
     }
 

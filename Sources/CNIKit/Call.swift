@@ -28,8 +28,13 @@ public struct Call: Sendable {
     /// Reads the node policy, decodes the config, sets up the log it asks for and, for ADD and CHECK,
     /// admits the pod's namespace to the network (`NodePolicy.networks`).
     public init(environment: Environment, stdin: [UInt8]) throws(CNIError) {
+        try self.init(environment: environment, stdin: stdin, json: JSONValue.parse(stdin))
+    }
+
+    /// The same for a config already parsed: `json` is `stdin` as JSON.
+    init(environment: Environment, stdin: [UInt8], json: JSONValue) throws(CNIError) {
         let policy = try NodePolicy.load(environment: environment.variables)
-        let conf = try NetConf.parse(stdin)
+        let conf = try NetConf(json: json)
         self.init(environment: environment, stdin: stdin, conf: conf, policy: policy, log: try Log(conf: conf, policy: policy))
         if environment.command == .add || environment.command == .check {
             try policy.admit(network: conf.name, podNamespace: environment.args["K8S_POD_NAMESPACE"])
@@ -41,11 +46,11 @@ public struct Call: Sendable {
     /// (e.g. "args.cni.mtu must be an integer"). A `CNIError` thrown by the struct's own
     /// `init(from:)` passes through unchanged.
     public func decode<T: Decodable>(_ type: T.Type) throws(CNIError) -> T {
-        let json = try JSONValue.parse(stdin)
         do {
             return try JSONDecoder().decode(type, from: Data(stdin))
         } catch let error as DecodingError {
-            throw cniError(decoding: error, in: json)
+            // Parsed again only on this path, to name the key (dispatch has checked the syntax already).
+            throw cniError(decoding: error, in: try JSONValue.parse(stdin))
         } catch let error as CNIError {
             throw error
         } catch let error as any CNIErrorConvertible {

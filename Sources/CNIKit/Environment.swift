@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The `CNI_*` variables of one invocation, checked against what the command requires.
 public struct Environment: Equatable, Sendable {
     public var command: Command
@@ -13,6 +17,24 @@ public struct Environment: Equatable, Sendable {
     public var path: [String]
     /// Every variable as given, passed on unchanged to delegated plugins (IPAM).
     public var variables: [String: String]
+
+    /// The process environment (`environ`), as ProcessInfo gives it (a later duplicate wins), read
+    /// byte by byte: ProcessInfo's copy under a lock and its Character-wise split cost more than the rest
+    /// of a VERSION.
+    public static func process() -> [String: String] {
+        var variables: [String: String] = [:]
+        var entry = environ
+        while let pointer = entry.pointee {
+            let bytes = UnsafeBufferPointer(start: UnsafeRawPointer(pointer).assumingMemoryBound(to: UInt8.self),
+                                            count: strlen(pointer))
+            if let equals = bytes.firstIndex(of: UInt8(ascii: "=")) {
+                variables[String(decoding: bytes[..<equals], as: UTF8.self)] =
+                    String(decoding: bytes[(equals + 1)...], as: UTF8.self)
+            }
+            entry += 1
+        }
+        return variables
+    }
 
     /// Parses and checks the variables; a missing or invalid one is an error (code 4) naming it.
     public static func parse(_ env: [String: String]) throws(CNIError) -> Environment {

@@ -43,23 +43,19 @@ public enum JSONValue: Codable, Equatable, Sendable {
         }
     }
 
-    /// Parses JSON text; invalid JSON is a decode failure (code 6).
+    /// Parses JSON text (see `JSONParser`); invalid JSON is a decode failure (code 6).
     public static func parse(_ bytes: [UInt8]) throws(CNIError) -> JSONValue {
         do {
-            return try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+            return try JSONParser.parse(bytes)
         } catch {
-            throw CNIError(.decodeFailure, "the input is not valid JSON", details: describeSyntaxError(error))
+            throw CNIError(.decodeFailure, "the input is not valid JSON", details: error.description)
         }
     }
 
-    /// The value as JSON text with sorted keys; `pretty` indents it.
+    /// The value as JSON text with sorted keys; `pretty` indents it (see `JSONWriter`).
     public func serialized(pretty: Bool = false) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = pretty
-            ? [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted] : [.sortedKeys, .withoutEscapingSlashes]
-        // Encoding a JSONValue cannot fail except for non-finite numbers, which parsing never yields.
-        let data = (try? encoder.encode(self)) ?? Data("null".utf8)
-        return String(decoding: data, as: UTF8.self)
+        // Non-finite numbers have no JSON form; parsing never yields them.
+        JSONWriter.serialize(self, pretty: pretty) ?? "null"
     }
 
     /// The member `key` of an object; nil for other values or a missing key.
@@ -88,12 +84,4 @@ public enum JSONValue: Codable, Equatable, Sendable {
     public var arrayValue: [JSONValue]? { if case .array(let value) = self { value } else { nil } }
     /// The members, when this is an object.
     public var objectValue: [String: JSONValue]? { if case .object(let value) = self { value } else { nil } }
-}
-
-/// The underlying parser message of a JSON syntax error, for `details`.
-func describeSyntaxError(_ error: any Error) -> String {
-    if case DecodingError.dataCorrupted(let context) = error, let underlying = context.underlyingError {
-        return String(describing: underlying)
-    }
-    return String(describing: error)
 }

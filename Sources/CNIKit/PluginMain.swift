@@ -31,7 +31,7 @@ public enum PluginMain {
     /// A plugin's `main.swift` is `PluginMain.exit(Tuning.self)`.
     public static func exit<P: CNIPlugin>(_ plugin: P.Type) -> Never {
         let stdin = readAll(STDIN_FILENO) ?? []
-        let code = run(plugin, environment: ProcessInfo.processInfo.environment, stdin: stdin) { text in
+        let code = run(plugin, environment: Environment.process(), stdin: stdin) { text in
             _ = writeAll(STDOUT_FILENO, Array((text + "\n").utf8))
         }
         Glibc.exit(code)
@@ -43,12 +43,13 @@ public enum PluginMain {
         let command = try Environment.parseCommand(variables["CNI_COMMAND"])
         if command == .version { return versionJSON(plugin, stdin) }
         let environment = try Environment.parse(variables)
+        // Parsed once: the common keys, the version checks and the plugin's own errors all read this.
         let json = try JSONValue.parse(stdin)
         let version = try JSONReader(json, path: "").string("cniVersion").flatMap { $0.isEmpty ? nil : $0 }
             ?? CNIVersion.implied
         if CNIVersion.all.contains(version) { errorVersion = version }
         try checkVersion(version, command: command, supported: P.supportedVersions)
-        let call = try Call(environment: environment, stdin: stdin)
+        let call = try Call(environment: environment, stdin: stdin, json: json)
         do {
             return try perform(plugin, command, call)
         } catch {
@@ -84,7 +85,8 @@ public enum PluginMain {
         }
     }
 
-    /// `{"cniVersion": <requested or newest>, "supportedVersions": [...]}`; stdin may be empty.
+    /// `{"cniVersion": <requested or newest>, "supportedVersions": [...]}`; stdin may be empty. Reads
+    /// nothing but stdin's `cniVersion`: no environment check, no config.
     static func versionJSON<P: CNIPlugin>(_ plugin: P.Type, _ stdin: [UInt8]) -> String {
         let requested = (try? JSONValue.parse(stdin))?["cniVersion"]?.stringValue
         let version = requested.flatMap { CNIVersion.all.contains($0) ? $0 : nil } ?? newest(P.supportedVersions)

@@ -10,7 +10,7 @@ import Testing
             "CNI_COMMAND": "ADD", "CNI_CONTAINERID": "c1", "CNI_NETNS": "/var/run/netns/x",
             "CNI_IFNAME": "net1", "CNI_PATH": "/opt/cni/bin", "CNI_ARGS": cniArgs,
         ])
-        let full = #"{"cniVersion":"1.0.0","name":"n","type":"bridge","# + json.dropFirst()
+        let full = #"{"cniVersion":"1.0.0","name":"n","type":"bridge""# + (json == "{}" ? "}" : "," + json.dropFirst())
         let conf = try NetConf.parse(Array(full.utf8))
         return try BridgePlan(try JSONDecoder().decode(BridgeConfig.self, from: Data(full.utf8)), conf: conf, environment: environment, policy: NodePolicy())
     }

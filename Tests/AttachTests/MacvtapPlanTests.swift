@@ -10,7 +10,7 @@ import Testing
             "CNI_COMMAND": "ADD", "CNI_CONTAINERID": "c1", "CNI_NETNS": "/var/run/netns/x",
             "CNI_IFNAME": "net1", "CNI_PATH": "/opt/cni/bin", "CNI_ARGS": cniArgs,
         ])
-        let full = #"{"cniVersion":"0.3.1","name":"n","type":"macvtap","# + json.dropFirst()
+        let full = #"{"cniVersion":"0.3.1","name":"n","type":"macvtap""# + (json == "{}" ? "}" : "," + json.dropFirst())
         let call = Call(environment: environment, stdin: Array(full.utf8), conf: try NetConf.parse(Array(full.utf8)), log: Log())
         return try MacvtapPlan(try call.decode(MacvtapConfig.self), network: call.conf.name, environment: environment, policy: NodePolicy())
     }
