@@ -10,6 +10,7 @@ struct OverlayPlan {
     var bridge: String
     var macSpoofCheck: Bool
     var ipSpoofCheck: Bool
+    var linkLocal: SpoofCheck.LinkLocal
     var enableDAD: Bool
     var hasIPAM: Bool
     var mac: MACAddress?
@@ -38,6 +39,7 @@ struct OverlayPlan {
         try Environment.validateInterfaceName(bridge, naming: "bridge", code: .invalidConfig)
         macSpoofCheck = config.macspoofchk ?? false
         ipSpoofCheck = config.ipspoofchk ?? false
+        linkLocal = try SpoofCheck.LinkLocal(config: config.ipspoofchkLinkLocal)
         enableDAD = config.enabledad ?? false
         hasIPAM = conf.ipam != nil
         mac = try MACChoice.choose([
