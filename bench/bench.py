@@ -453,21 +453,22 @@ class Bench:
 
     # -- scenario 4
 
-    def spoof_levels(self):
-        self.log(f"scenario 4: spoof-check setup with {'/'.join(map(str, SPOOF_LEVELS))} existing pods")
-        # One node per (level, implementation), filled once; then every round measures every level of both
-        # implementations back to back, so the growth ratio (level N / level 0) is also taken within a round.
-        nodes, confs, bulk_seconds = {}, {}, {OURS.name: 0.0, REF.name: 0.0}
+    def fill_and_measure(self, tag, impls, conf_for):
+        """Scenario 4's method, for `impls`: one node per (level, implementation), filled once with real ADDs;
+        then every round measures every level of every implementation back to back, so the growth ratio
+        (level N / level 0) is also taken within a round. Returns samples and nodes by (level, impl name)
+        and the filling time per implementation."""
+        nodes, confs, bulk_seconds = {}, {}, {impl.name: 0.0 for impl in impls}
         for level in SPOOF_LEVELS:
-            for impl in (OURS, REF):
-                tag = f"s4{'o' if impl is OURS else 'r'}{level}"
-                node, pod = self.sb.netns(f"{tag}-node"), self.sb.netns(f"{tag}-pod")
-                conf = self.conf_l2(impl, f"s4-{level}")
+            for impl in impls:
+                prefix = f"{tag}{'o' if impl is OURS else 'r'}{level}"
+                node, pod = self.sb.netns(f"{prefix}-node"), self.sb.netns(f"{prefix}-pod")
+                conf = conf_for(impl, f"{tag}-{level}")
                 nodes[(level, impl.name)], confs[(level, impl.name)] = (node, pod), conf
                 if level == 0:
                     continue
                 self.log(f"  filling: {level} pods of {impl.name}")
-                bulk = self.sb.netns(f"{tag}-bulk")
+                bulk = self.sb.netns(f"{prefix}-bulk")
                 jobs = [add_job(impl, conf, container_id(), bulk, ifname=f"b{n}") for n in range(level)]
                 t0 = time.monotonic()
                 runs, _ = spawn(self.sb, node, jobs, parallel=2)
@@ -481,12 +482,26 @@ class Bench:
         self.log("  measuring")
         for i in range(WARMUP + PAIRS):
             for level in SPOOF_LEVELS:
-                for impl in (OURS, REF):
+                for impl in impls:
                     key = (level, impl.name)
                     conf = confs[key]
                     add, del_ = self.direct_add_del(lambda _impl, conf=conf: conf, {impl.name: nodes[key]})(impl)
                     if i >= WARMUP:
                         samples[key].record(add, del_)
+        return samples, nodes, bulk_seconds
+
+    def growth(self, samples, impl):
+        """Per metric: the medians per level ("a / b / c") and the median per-round growth of the top level."""
+        top, cells, growth = SPOOF_LEVELS[-1], [], {}
+        for metric in ("add_wall", "add_cpu", "del_wall"):
+            cells.append(" / ".join(fmt(med(getattr(samples[(lvl, impl.name)], metric))) for lvl in SPOOF_LEVELS))
+            growth[metric] = med(ratios(getattr(samples[(top, impl.name)], metric), getattr(samples[(0, impl.name)], metric)))
+            cells.append(f"×{fmt(growth[metric], 2)}")
+        return cells, growth
+
+    def spoof_levels(self):
+        self.log(f"scenario 4: spoof-check setup with {'/'.join(map(str, SPOOF_LEVELS))} existing pods")
+        samples, nodes, bulk_seconds = self.fill_and_measure("s4", (OURS, REF), self.conf_l2)
         self.facts["s4"] = samples
         self.facts["s4_bulk_seconds"] = bulk_seconds
         top = SPOOF_LEVELS[-1]
@@ -497,13 +512,8 @@ class Bench:
                                 sum(1 for line in text.splitlines() if line.strip() and not line.strip().startswith(("chain ", "table ", "type ", "}", "policy"))))
         growth_rows, growth = [], {}
         for impl in (OURS, REF):
-            base = samples[(0, impl.name)]
-            cells = []
-            for metric in ("add_wall", "add_cpu", "del_wall"):
-                cells.append(" / ".join(fmt(med(getattr(samples[(lvl, impl.name)], metric))) for lvl in SPOOF_LEVELS))
-                g = ratios(getattr(samples[(top, impl.name)], metric), getattr(base, metric))
-                growth[(impl.name, metric)] = med(g)
-                cells.append(f"×{fmt(med(g), 2)}")
+            cells, g = self.growth(samples, impl)
+            growth.update({(impl.name, metric): value for metric, value in g.items()})
             growth_rows.append(f"| {impl.name} | " + " | ".join(cells) + f" | {rules[impl.name][0]} lines, "
                                f"{rules[impl.name][1]} chains |")
         self.facts["s4_growth"] = growth
@@ -528,6 +538,34 @@ class Bench:
                              "ADD+DEL per level, ours against the reference:\n\n"
                              + pair_table([(f"{lvl} existing pods", samples[(lvl, OURS.name)], samples[(lvl, REF.name)])
                                            for lvl in SPOOF_LEVELS]))
+
+    def spoof_ip_levels(self):
+        self.log(f"scenario 4i: ipspoofchk setup with {'/'.join(map(str, SPOOF_LEVELS))} existing pods (ours)")
+
+        def conf(impl, tag):
+            return {"cniVersion": "1.0.0", "name": f"bench-{tag}", "type": "bridge", "bridge": "br-bench", "isGateway": True,
+                    "macspoofchk": True, "ipspoofchk": True, "dataDir": self.sb.path(f"{tag}-{impl.name}-records"),
+                    "ipam": {"type": "host-local", "ranges": [[{"subnet": "10.251.0.0/16"}], [{"subnet": "fd00:251::/64"}]],
+                             "dataDir": self.sb.path(f"{tag}-{impl.name}-ipam")}}
+        samples, nodes, bulk_seconds = self.fill_and_measure("s4i", (OURS,), conf)
+        top, levels = SPOOF_LEVELS[-1], "/".join(map(str, SPOOF_LEVELS))
+        cells, growth = self.growth(samples, OURS)
+        text = sh("ip", "netns", "exec", nodes[(top, OURS.name)][0], "nft", "list", "ruleset")
+        sets = sum(1 for line in text.splitlines() if line.strip().startswith("set "))
+        self.targets.append((f"ipspoofchk setup (ADD) flat within 20% from 0 to {top} existing pods",
+                             f"ours: ADD ×{growth['add_wall']:.2f} wall, ×{growth['add_cpu']:.2f} CPU; DEL ×{growth['del_wall']:.2f}",
+                             growth["add_wall"] <= 1.2 and growth["add_cpu"] <= 1.2))
+        self.sections.append(f"## Scenario 4i: `ipspoofchk` cost with {levels} pods already on the node (ours)\n\n"
+                             "Scenario 4's method with a dual-stack gateway config: host-local with an IPv4 and an IPv6 range, "
+                             "`isGateway`, `macspoofchk` and `ipspoofchk` (the reference has no IP check). Every ADD and DEL "
+                             "also refreshes the bridge's node-address sets under the bridge's lock; the chain of a pod names "
+                             "those sets, never another pod. "
+                             f"Filling took {bulk_seconds[OURS.name]:.0f} s.\n\n"
+                             f"| implementation | ADD wall median (ms) @{levels} | ADD wall ×{top}/0 | ADD CPU median (ms) @{levels} | "
+                             f"ADD CPU ×{top}/0 | DEL wall median (ms) @{levels} | DEL wall ×{top}/0 | `nft list ruleset` of the {top}-pod node |\n"
+                             "|---|---:|---:|---:|---:|---:|---:|---|\n"
+                             f"| {OURS.name} | " + " | ".join(cells) + f" | {text.count(chr(10))} lines, "
+                             f"{sum(1 for line in text.splitlines() if line.strip().startswith('chain '))} chains, {sets} sets |")
 
     # -- scenario 5
 
@@ -865,7 +903,8 @@ def preflight():
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default=os.path.join(ROOT, "bench/results.md"))
-    parser.add_argument("--only", default="v,1,3,4,5,m,p", help="comma list of: v (VERSION), 1 (scenarios 1-2), 3, 4, 5, m (macvtap), p (profile)")
+    parser.add_argument("--only", default="v,1,3,4,4i,5,m,p",
+                        help="comma list of: v (VERSION), 1 (scenarios 1-2), 3, 4, 4i (4 with ipspoofchk), 5, m (macvtap), p (profile)")
     args = parser.parse_args()
     preflight()
     only = set(args.only.split(","))
@@ -885,7 +924,7 @@ def main():
     bench = Bench(sb, args.out)
     error = None
     try:
-        steps = (("v", bench.startup), ("1", bench.bridge_scenarios), ("3", bench.chain), ("4", bench.spoof_levels),
+        steps = (("v", bench.startup), ("1", bench.bridge_scenarios), ("3", bench.chain), ("4", bench.spoof_levels), ("4i", bench.spoof_ip_levels),
                  ("5", bench.parallel), ("m", bench.macvtap), ("p", bench.profile))
         for key, step in steps:
             if key in only:
