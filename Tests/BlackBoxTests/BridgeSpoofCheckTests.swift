@@ -258,25 +258,32 @@ enum IPv6Address {
         return nil
     }
 
-    /// Sends each frame (arguments of `ip6frames.py send`) from `dev` in `client` and returns the NS/NA/RA
-    /// frames seen on `listenDev` in `server` meanwhile.
+    /// Sends the frames (arguments of `ip6frames.py send`) from `dev` in `client` and returns what was seen
+    /// on `listenDev` in `server` meanwhile, as `ip6frames.py listen` describes it (NS/NA/RA, marked frames).
     static func frames(from client: String, dev: String, seenOn listenDev: String, in server: String,
                        _ frames: [[String]]) throws -> [[String: Any]] {
+        // The listener runs until told to stop, once every frame is sent: a slow guest (the VM lane) takes
+        // seconds to start python, so no fixed listening time fits.
         let listener = Process()
         listener.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        listener.arguments = ["ip", "netns", "exec", server, Environment.python3, tool, "listen", listenDev,
-                              "\(Double(frames.count) * 0.5 + 2)"]
+        listener.arguments = ["ip", "netns", "exec", server, Environment.python3, tool, "listen", listenDev, "120"]
         listener.environment = ["PATH": Shell.path]
         let out = Pipe()
         listener.standardOutput = out
         listener.standardError = FileHandle.nullDevice
         try listener.run()
         defer { if listener.isRunning { listener.terminate() } }
-        usleep(400_000)
-        for frame in frames {
-            try Shell.must(["ip", "netns", "exec", client, Environment.python3, tool, "send", dev] + frame)
+        var data = Data()
+        while !data.starts(with: Data("ready\n".utf8)) {
+            let chunk = out.fileHandleForReading.availableData
+            guard !chunk.isEmpty else { break }
+            data.append(chunk)
         }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
+        try Shell.must(["ip", "netns", "exec", client, Environment.python3, tool, "send-lines", dev],
+                       stdin: frames.map { $0.joined(separator: " ") }.joined(separator: "\n"))
+        usleep(300_000)
+        listener.terminate()
+        data.append(out.fileHandleForReading.readDataToEndOfFile())
         listener.waitUntilExit()
         return String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap { JSON.object(String($0)) }
     }
