@@ -94,7 +94,7 @@ public enum SpoofCheck {
     }
 
     /// Removes the port's rules; the table goes with the last port. Rules already gone are fine. With the
-    /// port's `bridge`, its node-address sets go too when no other port uses them, or are refreshed.
+    /// port's `bridge`, its node-address sets (if there) are refreshed, under the bridge's lock.
     public static func remove(hostVeth: String, bridge: String?, on socket: borrowing NftSocket) throws {
         guard let bridge else { return try removeLocked(hostVeth: hostVeth, bridge: nil, socket) }
         try NodeBridge.withLock(bridge) { try removeLocked(hostVeth: hostVeth, bridge: bridge, socket) }
@@ -115,7 +115,7 @@ public enum SpoofCheck {
             drop.deleteTable(table, ifExists: true)
             try socket.commit(drop)
         } else if let bridge {
-            try dropOrRefreshNodeAddresses(bridge: bridge, nft: socket, node: try RouteSocket())
+            try refreshNodeAddressesIfPresent(bridge: bridge, nft: socket, node: try RouteSocket())
         }
     }
 

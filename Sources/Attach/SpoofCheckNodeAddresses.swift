@@ -1,6 +1,5 @@
 import CNIKit
 import Netlink
-internal import Glibc
 
 /// The node's own addresses on a bridge, which no pod of the bridge may use as its source or claim in ARP,
 /// an NA or DAD: those of the bridge (its gateways, its link-local address) and of its VLAN gateway
@@ -10,7 +9,8 @@ internal import Glibc
 /// The addresses change over time (another pod's ADD adds a gateway, the kernel adds the bridge's
 /// link-local address when it first gets carrier), so every ADD and DEL of an IP-checked pod refreshes
 /// the sets, under the bridge's lock, from the interfaces now there: the bridge, the VLAN gateway of the
-/// calling config, and every interface the sets already name (another config's VLAN gateway).
+/// calling config, and every interface the sets already name (another config's VLAN gateway). The sets
+/// go with the table.
 extension SpoofCheck {
     /// The names of the bridge's two node-address sets.
     public static func nodeAddressSets(bridge: String) -> (ipv4: String, ipv6: String) {
@@ -78,23 +78,14 @@ extension SpoofCheck {
         setNodeAddresses(&batch, bridge: bridge, try nodeAddresses(bridge: bridge, interfaces: interfaces, nft: nft, node: node))
     }
 
-    /// After a port of `bridge` went: its sets go too when no chain refers to them any more (the kernel
-    /// refuses, EBUSY, while one does), or else are refreshed.
-    static func dropOrRefreshNodeAddresses(bridge: String, nft: borrowing NftSocket, node: borrowing RouteSocket) throws {
+    /// After a port of `bridge` went: its sets, if there, are refreshed. They stay while the table does
+    /// (the node's last pod takes it away): asking the kernel to delete a set still in use fails the whole
+    /// transaction, and aborting one cost about 15 ms more than a commit here (2 loaded cores), every DEL.
+    static func refreshNodeAddressesIfPresent(bridge: String, nft: borrowing NftSocket, node: borrowing RouteSocket) throws {
         let names = nodeAddressSets(bridge: bridge)
         guard try nft.setExists(names.ipv4, in: table) || nft.setExists(names.ipv6, in: table) else { return }
-        var drop = NftBatch()
-        drop.deleteSet(names.ipv4, in: table, ifExists: true)
-        drop.deleteSet(names.ipv6, in: table, ifExists: true)
-        guard try !commitUnlessBusy(drop, nft) else { return }
         var refresh = NftBatch()
         try refreshNodeAddresses(&refresh, bridge: bridge, interfaces: [], nft: nft, node: node)
         try nft.commit(refresh)
-    }
-
-    /// False when the kernel refused the batch as still in use (EBUSY).
-    private static func commitUnlessBusy(_ batch: NftBatch, _ nft: borrowing NftSocket) throws(NetlinkError) -> Bool {
-        do { try nft.commit(batch) } catch where error.errno == EBUSY { return false }
-        return true
     }
 }
