@@ -71,17 +71,21 @@ public enum BridgedPod {
         return leased
     }
 
-    /// The spoof check of the pod's port: its MAC, and with `ipSpoofCheck` its IPv4 and IPv6 addresses.
-    public static func protect(_ result: Result, _ call: Call, ipSpoofCheck: Bool, rollback: Rollback) throws {
+    /// The spoof check of the pod's port: its MAC, and with `ipSpoofCheck` its IPv4 and IPv6 addresses (and
+    /// the link-local ones `linkLocal` allows); `nodeInterfaces` (a VLAN gateway) hold node addresses too.
+    public static func protect(_ result: Result, _ call: Call, ipSpoofCheck: Bool, linkLocal: SpoofCheck.LinkLocal,
+                               nodeInterfaces: [String] = [], rollback: Rollback) throws {
         let pod = result.interfaces[2]
         guard let mac = MACAddress(pod.mac) else { return }
         let own = ipSpoofCheck ? result.ips.compactMap { IPNetwork($0.address)?.address } : []
-        let hostVeth = result.interfaces[1].name
-        try SpoofCheck.install(.init(hostVeth: hostVeth, mac: mac, ipv4: own.filter(\.isIPv4).map(\.bytes),
-                                     ipv6: own.filter { !$0.isIPv4 }.map(\.bytes),
+        let (bridge, hostVeth) = (result.interfaces[0].name, result.interfaces[1].name)
+        try SpoofCheck.install(.init(hostVeth: hostVeth, mac: mac, bridge: bridge, ipv4: own.filter(\.isIPv4).map(\.bytes),
+                                     ipv6: own.filter { !$0.isIPv4 }.map(\.bytes), linkLocal: linkLocal,
                                      owner: "\(call.environment.containerID)/\(call.environment.ifname)"),
-                               on: try NftSocket())
-        rollback.push("remove the spoof check of \(hostVeth)") { try SpoofCheck.remove(hostVeth: hostVeth, on: try NftSocket()) }
+                               nodeInterfaces: nodeInterfaces, on: try NftSocket())
+        rollback.push("remove the spoof check of \(hostVeth)") {
+            try SpoofCheck.remove(hostVeth: hostVeth, bridge: bridge, on: try NftSocket())
+        }
     }
 
     /// Waits until the port forwards (when the pod end is up), completes the record with the addresses
@@ -105,6 +109,8 @@ public enum BridgedPod {
     public static func detach(_ call: Call, records: RecordStore<Record>) throws {
         let environment = call.environment
         if call.conf.ipam != nil { try IPAM.del(call) }
+        // The bridge's node-address sets are refreshed (or dropped) when the record says which bridge it was.
+        let bridge = (try? records.load(containerID: environment.containerID, ifname: environment.ifname))??.bridge
         let node = try RouteSocket()
         let hostName = HostVethName.derive(containerID: environment.containerID, ifname: environment.ifname)
         if try node.link(named: hostName) != nil {
@@ -116,7 +122,7 @@ public enum BridgedPod {
                 try PodVeth.deleteIfPresent(environment.ifname, in: podSocket)
             }
         }
-        try SpoofCheck.remove(hostVeth: hostName, on: try NftSocket())
+        try SpoofCheck.remove(hostVeth: hostName, bridge: bridge, on: try NftSocket())
         try records.remove(containerID: environment.containerID, ifname: environment.ifname)
     }
 
@@ -129,7 +135,7 @@ public enum BridgedPod {
         for (file, record) in try records.stale(keeping: call.conf.validAttachments ?? []) {
             if call.conf.ipam != nil { try IPAM.release(call, containerID: record.containerID, ifname: record.ifname) }
             try PodVeth.deleteIfPresent(record.hostVeth, in: node)
-            try SpoofCheck.remove(hostVeth: record.hostVeth, on: try NftSocket())
+            try SpoofCheck.remove(hostVeth: record.hostVeth, bridge: record.bridge, on: try NftSocket())
             try alsoRemove(record)
             try records.remove(file: file)
         }

@@ -10,59 +10,112 @@ import Netlink
 /// of pods, and adding or removing a pod is one transaction that touches only that pod's objects.
 ///
 /// With the pod's own addresses (`ipspoofchk` and an IPAM result with at least one address) the chain
-/// also allows, per family, only what the pod's addresses justify (see `ipRules`); a family the result
-/// has no address of is dropped whole (IPv4 with ARP; IPv6 with ND).
+/// allows only what the pod's addresses justify and drops everything else (see `SpoofCheckRules.swift`),
+/// and two sets per bridge, `ipv4-of-<bridge>` and `ipv6-of-<bridge>`, hold the addresses of the node on
+/// that bridge, which no pod may claim (see `SpoofCheckNodeAddresses.swift`).
 public enum SpoofCheck {
     public static let table = NftTable(.bridge, "swiftcni")
     public static let baseChain = "prerouting"
     public static let portsMap = "ports"
 
+    /// Which IPv6 link-local addresses a pod with IPv6 may use as its source and claim in NAs (`ipspoofchkLinkLocal`).
+    public enum LinkLocal: String, Sendable, CaseIterable {
+        /// Only the one made from its MAC (modified EUI-64), as OVN-Kubernetes' port security allows: the default.
+        case macDerived = "eui64"
+        /// Any `fe80::/64` address but the node's and those made from another MAC: for guests with
+        /// stable-privacy (RFC 7217) or random link-local addresses.
+        case any
+
+        public static let key = "ipspoofchkLinkLocal"
+
+        /// The config value (absent: `eui64`); anything else is a config error naming the key.
+        public init(config value: String?) throws(CNIError) {
+            guard let value else { self = .macDerived; return }
+            guard let choice = LinkLocal(rawValue: value) else {
+                throw CNIError(.invalidConfig, "\(Self.key): \"\(value)\" is not a choice: \"eui64\" (the default: only the link-local address made from the pod's MAC) or \"any\" (any fe80::/64 address but the node's and those made from another MAC, for guests with stable-privacy addresses)")
+            }
+            self = choice
+        }
+    }
+
     /// One pod port and what it may send.
     public struct Port: Sendable {
         public var hostVeth: String
         public var mac: MACAddress
+        /// The bridge the port is on: its addresses (and its VLAN gateways') are the node's, never a pod's.
+        public var bridge: String
         /// With `ipspoofchk`: the only IPv4 sources (IP and ARP sender) allowed.
         public var ipv4: [[UInt8]]
-        /// With `ipspoofchk`: the only IPv6 sources and ND targets allowed besides link-local (fe80::/64)
-        /// and, for DAD, the unspecified address. Both lists empty = MAC check only.
+        /// With `ipspoofchk`: the only IPv6 sources and ND targets allowed besides the link-local ones
+        /// `linkLocal` allows and, for DAD, the unspecified address. Both lists empty = MAC check only.
         public var ipv6: [[UInt8]]
+        public var linkLocal: LinkLocal
         /// Who the rules belong to, for comments: "containerID/ifname" (cut to nftables' 127 bytes).
         public var owner: String
 
         /// Whether IP sources are checked: the pod has at least one address of either family.
         public var checksIP: Bool { !ipv4.isEmpty || !ipv6.isEmpty }
 
-        public init(hostVeth: String, mac: MACAddress, ipv4: [[UInt8]] = [], ipv6: [[UInt8]] = [], owner: String) {
+        public init(hostVeth: String, mac: MACAddress, bridge: String, ipv4: [[UInt8]] = [], ipv6: [[UInt8]] = [],
+                    linkLocal: LinkLocal = .macDerived, owner: String) {
             self.hostVeth = hostVeth
             self.mac = mac
+            self.bridge = bridge
             self.ipv4 = ipv4
             self.ipv6 = ipv6
+            self.linkLocal = linkLocal
             self.owner = String(owner.utf8.prefix(120)) ?? owner
         }
     }
 
     public static func chainName(_ hostVeth: String) -> String { "cni-spoof-\(hostVeth)" }
 
-    /// Installs the port's rules in one transaction, creating the table and base chain if needed.
-    public static func install(_ port: Port, on socket: borrowing NftSocket) throws {
+    /// Installs the port's rules in one transaction, creating the table and base chain if needed. With IP
+    /// checks, under the bridge's lock, the same transaction refreshes the bridge's node-address sets from
+    /// the bridge, `nodeInterfaces` (its VLAN gateway) and the interfaces the sets already name.
+    public static func install(_ port: Port, nodeInterfaces: [String] = [], on socket: borrowing NftSocket) throws {
+        guard port.checksIP else {
+            var batch = NftBatch()
+            ensureBase(&batch)
+            addPort(&batch, port)
+            return try withLock { try socket.commit(batch) }
+        }
+        try NodeBridge.withLock(port.bridge) { try installChecksIP(port, nodeInterfaces: nodeInterfaces, socket) }
+    }
+
+    /// Under the bridge's lock.
+    private static func installChecksIP(_ port: Port, nodeInterfaces: [String], _ socket: borrowing NftSocket) throws {
+        let node = try RouteSocket()
         var batch = NftBatch()
         ensureBase(&batch)
+        try refreshNodeAddresses(&batch, bridge: port.bridge, interfaces: nodeInterfaces, nft: socket, node: node)
         addPort(&batch, port)
         try withLock { try socket.commit(batch) }
     }
 
-    /// Removes the port's rules; the table goes with the last port. Rules already gone are fine.
-    public static func remove(hostVeth: String, on socket: borrowing NftSocket) throws {
-        try withLock {
-            guard try socket.tableExists(table) else { return }
-            var batch = NftBatch()
-            removePort(&batch, hostVeth: hostVeth)
-            try socket.commit(batch)
-            if try socket.elements(ofSet: portsMap, in: table).isEmpty {
-                var drop = NftBatch()
-                drop.deleteTable(table, ifExists: true)
-                try socket.commit(drop)
-            }
+    /// Removes the port's rules; the table goes with the last port. Rules already gone are fine. With the
+    /// port's `bridge`, its node-address sets (if there) are refreshed, under the bridge's lock.
+    public static func remove(hostVeth: String, bridge: String?, on socket: borrowing NftSocket) throws {
+        guard let bridge else { return try removeLocked(hostVeth: hostVeth, bridge: nil, socket) }
+        try NodeBridge.withLock(bridge) { try removeLocked(hostVeth: hostVeth, bridge: bridge, socket) }
+    }
+
+    /// Under the bridge's lock when there is a bridge; takes the nftables lock.
+    private static func removeLocked(hostVeth: String, bridge: String?, _ socket: borrowing NftSocket) throws {
+        try withLock { try removeUnderLocks(hostVeth: hostVeth, bridge: bridge, socket) }
+    }
+
+    private static func removeUnderLocks(hostVeth: String, bridge: String?, _ socket: borrowing NftSocket) throws {
+        guard try socket.tableExists(table) else { return }
+        var batch = NftBatch()
+        removePort(&batch, hostVeth: hostVeth)
+        try socket.commit(batch)
+        if try socket.elements(ofSet: portsMap, in: table).isEmpty {
+            var drop = NftBatch()
+            drop.deleteTable(table, ifExists: true)
+            try socket.commit(drop)
+        } else if let bridge {
+            try refreshNodeAddressesIfPresent(bridge: bridge, nft: socket, node: try RouteSocket())
         }
     }
 
@@ -83,9 +136,11 @@ public enum SpoofCheck {
         batch.addRule(NftRule.verdictMap(.iifname, map: portsMap), toChain: baseChain, in: table)
     }
 
-    /// The port's chain (replacing its rules) and its map element.
+    /// The port's chain (replacing its rules) and its map element; with IP checks, its bridge's
+    /// node-address sets if missing (their elements are `setNodeAddresses`'s).
     public static func addPort(_ batch: inout NftBatch, _ port: Port, counter: Bool = false) {
         let chain = chainName(port.hostVeth)
+        if port.checksIP { addNodeAddressSets(&batch, bridge: port.bridge) }
         batch.addChain(chain, in: table, comment: "pod \(port.owner)")
         batch.flushChain(chain, in: table)
         for rule in rules(port, counter: counter) { batch.addRule(rule, toChain: chain, in: table) }
@@ -99,81 +154,8 @@ public enum SpoofCheck {
         batch.deleteChain(chainName(hostVeth), in: table, ifExists: true)
     }
 
-    static func rules(_ port: Port, counter: Bool) -> [NftRule] {
-        guard port.checksIP else {
-            return [NftRule([.etherSource(port.mac)], verdict: .return, comment: "pod MAC"),
-                    NftRule(counter: counter, verdict: .drop, comment: "spoofed")]
-        }
-        return [NftRule([.etherSource(port.mac, .notEqual)], counter: counter, verdict: .drop, comment: "spoofed MAC"),
-                NftRule([.arpSenderHardware(port.mac, .notEqual)], counter: counter, verdict: .drop, comment: "spoofed ARP MAC")]
-            + ipv4Rules(port, counter: counter) + ipv6Rules(port, counter: counter)
-    }
-
-    /// IPv4 and ARP from the pod's IPv4 addresses return; any other IPv4 or ARP is dropped (all of it
-    /// when the pod has no IPv4 address). The drops match `meta protocol`, which also sees a frame
-    /// whose VLAN tag the kernel holds outside it.
-    private static func ipv4Rules(_ port: Port, counter: Bool) -> [NftRule] {
-        var rules: [NftRule] = []
-        for address in port.ipv4 {
-            rules.append(NftRule([.arpSenderIPv4(address)], verdict: .return, comment: "pod ARP"))
-            rules.append(NftRule([.ipv4Source(address)], verdict: .return, comment: "pod IPv4"))
-        }
-        let what = port.ipv4.isEmpty ? "no IPv4 in the pod's result" : "spoofed"
-        rules.append(NftRule([.metaProtocol(0x0806)], counter: counter, verdict: .drop, comment: "ARP: \(what)"))
-        rules.append(NftRule([.metaProtocol(0x0800)], counter: counter, verdict: .drop, comment: "IPv4: \(what)"))
-        return rules
-    }
-
-    /// Link-local: the pod's kernel (or a VM's) makes its own, EUI-64 or stable-privacy, so any is allowed.
-    static let linkLocal = IPNetwork(address: IPAddress(bytes: [0xfe, 0x80] + [UInt8](repeating: 0, count: 14))!, prefixLength: 64)!
-
-    /// IPv6 and Neighbor Discovery, in this order (the first rule that decides wins):
-    /// 1. the pod's own or a link-local source, not ICMPv6: return (the fast path of data traffic);
-    /// 2. Router Advertisement and Redirect: drop (a pod is never the router);
-    /// 3. NS or NA longer than 32 bytes (more than one option): drop, so the first option is the only one;
-    /// 4. NS/NA whose first option is a source/target link-layer address other than the pod MAC: drop;
-    /// 5. NA: return when its target and its source are each the pod's or link-local, else drop;
-    /// 6. from `::` (DAD): NS for the pod's or a link-local target and other ICMPv6 (MLD) return, an NS
-    ///    for another target (DAD against someone else's address) is dropped;
-    /// 7. the pod's own or a link-local source: return; 8. any other IPv6: drop.
-    /// Without IPv6 addresses in the result all IPv6 is dropped, link-local and ND included.
-    private static func ipv6Rules(_ port: Port, counter: Bool) -> [NftRule] {
-        guard !port.ipv6.isEmpty else {
-            return [NftRule([.metaProtocol(0x86dd)], counter: counter, verdict: .drop, comment: "IPv6: no IPv6 in the pod's result")]
-        }
-        let (icmpv6, routerAdvert, ns, na, redirect): (UInt8, UInt8, UInt8, UInt8, UInt8) = (58, 134, 135, 136, 137)
-        let sources = port.ipv6.map { NftMatch.ipv6Source($0) } + [.source(in: linkLocal)]
-        let targets = port.ipv6.map { NftMatch.ndTarget($0) } + [.ndTarget(in: linkLocal)]
-        let unspecified = NftMatch.ipv6Source([UInt8](repeating: 0, count: 16))
-        var rules = sources.map { NftRule([$0, .metaL4proto(icmpv6, .notEqual)], verdict: .return, comment: "pod IPv6") }
-        rules.append(NftRule([.icmpv6Type(routerAdvert)], counter: counter, verdict: .drop, comment: "router advertisement from a pod"))
-        rules.append(NftRule([.icmpv6Type(redirect)], counter: counter, verdict: .drop, comment: "redirect from a pod"))
-        for type in [ns, na] {
-            rules.append(NftRule([.icmpv6Type(type), .ipv6PayloadLength(greaterThan: 32)], counter: counter, verdict: .drop,
-                                 comment: "ND with more than one option"))
-        }
-        rules.append(NftRule([.icmpv6Type(ns), .ndFirstOption(type: 1), .ndFirstOptionLinkLayer(port.mac, .notEqual)],
-                             counter: counter, verdict: .drop, comment: "spoofed ND source link-layer address"))
-        rules.append(NftRule([.icmpv6Type(na), .ndFirstOption(type: 2), .ndFirstOptionLinkLayer(port.mac, .notEqual)],
-                             counter: counter, verdict: .drop, comment: "spoofed ND target link-layer address"))
-        for target in targets {
-            for source in sources {
-                rules.append(NftRule([.icmpv6Type(na), target, source], verdict: .return, comment: "pod NA"))
-            }
-        }
-        rules.append(NftRule([.icmpv6Type(na)], counter: counter, verdict: .drop, comment: "spoofed NA"))
-        for target in targets {
-            rules.append(NftRule([unspecified, .icmpv6Type(ns), target], verdict: .return, comment: "pod DAD"))
-        }
-        rules.append(NftRule([unspecified, .icmpv6Type(ns)], counter: counter, verdict: .drop, comment: "DAD for a foreign address"))
-        rules.append(NftRule([unspecified, .metaL4proto(icmpv6)], verdict: .return, comment: "ICMPv6 from ::"))
-        rules += sources.map { NftRule([$0], verdict: .return, comment: "pod IPv6") }
-        rules.append(NftRule([.metaProtocol(0x86dd)], counter: counter, verdict: .drop, comment: "IPv6: spoofed"))
-        return rules
-    }
-
     /// Spoof-check changes of every plugin on the node are serialized, so removing the table after the
-    /// last port can never race with another pod's install.
+    /// last port can never race with another pod's install. Taken after a bridge's lock, never before.
     private static func withLock<R>(_ body: () throws -> R) throws -> R {
         try FileLock.holding("\(NodeBridge.lockDirectory)/nft-\(table.name).lock", body)
     }

@@ -5,26 +5,43 @@ internal import Glibc
 extension RouteSocket {
     /// The addresses on `ifname` with their prefix lengths: IPv4 and IPv6 when `ipv6` is nil, one family
     /// otherwise. IPv6 link-local addresses (fe80::/64) are included: the kernel adds them when a link goes up.
+    /// The kernel is asked for this link's addresses only (strict dump, Linux 4.20 and later), so the
+    /// answer does not grow with the other links of the namespace (a node's pod veths).
     public func addresses(of ifname: String, ipv6: Bool? = nil) throws(NetlinkError) -> [IPNetwork] {
         let index = try existingLink(named: ifname).index
-        return try interfaceAddresses("list addresses of", describeObject(ifname), ipv6: ipv6)
-            .filter { $0.index == index }.map(\.address)
+        return try interfaceAddresses("list addresses of", describeObject(ifname), index: index, ipv6: ipv6).map(\.address)
     }
 
     /// Every address of every link in the namespace, in one dump (e.g. "is this IP one of the node's own?").
     public func allAddresses(ipv6: Bool? = nil) throws(NetlinkError) -> [IPNetwork] {
-        try interfaceAddresses("list addresses in", netnsPath, ipv6: ipv6).map(\.address)
+        try interfaceAddresses("list addresses in", netnsPath, index: 0, ipv6: ipv6).map(\.address)
     }
 
-    private func interfaceAddresses(_ operation: String, _ object: String,
+    /// An RTM_GETADDR dump of the link `index` (0: every link). The filter needs NETLINK_GET_STRICT_CHK on the
+    /// socket, set for this dump only (libnl's own requests are not strict-clean); a kernel without it
+    /// answers with every address, which the index check below narrows.
+    private func interfaceAddresses(_ operation: String, _ object: String, index: Int32,
                                     ipv6: Bool?) throws(NetlinkError) -> [(index: Int32, address: IPNetwork)] {
-        try dump(operation, object, allocate: { rtnl_addr_alloc_cache(sock, &$0) }) { addr in
-            let family = rtnl_addr_get_family(addr)
+        var header = ifaddrmsg()
+        header.ifa_family = UInt8(ipv6.map { $0 ? AF_INET6 : AF_INET } ?? AF_UNSPEC)
+        header.ifa_index = UInt32(bitPattern: index)
+        let fd = nl_socket_get_fd(sock)
+        var on: Int32 = index == 0 ? 0 : 1, off: Int32 = 0
+        let strict = setsockopt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &on, socklen_t(MemoryLayout<Int32>.size)) == 0
+        defer { if strict { _ = setsockopt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &off, socklen_t(MemoryLayout<Int32>.size)) } }
+        return try dump(operation, object, type: Int32(RTM_GETADDR), header: header).compactMap { message in
+            let start = RouteSocket.align(MemoryLayout<nlmsghdr>.size)
+            guard message.count >= start + MemoryLayout<ifaddrmsg>.size else { return nil }
+            let info = message.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: start, as: ifaddrmsg.self) }
+            let family = Int32(info.ifa_family)
             guard family == AF_INET || family == AF_INET6, ipv6.map({ $0 == (family == AF_INET6) }) ?? true,
-                  let local = rtnl_addr_get_local(addr),
-                  let ip = IPAddress(nlAddress: local, ipv6: family == AF_INET6),
-                  let network = IPNetwork(address: ip, prefixLength: Int(rtnl_addr_get_prefixlen(addr))) else { return nil }
-            return (rtnl_addr_get_ifindex(addr), network)
+                  index == 0 || Int32(bitPattern: info.ifa_index) == index else { return nil }
+            // IFA_LOCAL is the address itself where a peer address is set too; IFA_ADDRESS otherwise.
+            let attributes = NetlinkAttributes(message: message, familyHeaderSize: MemoryLayout<ifaddrmsg>.size)
+            guard let bytes = attributes[Int(IFA_LOCAL)] ?? attributes[Int(IFA_ADDRESS)],
+                  let ip = IPAddress(bytes: bytes), ip.isIPv4 == (family == AF_INET),
+                  let network = IPNetwork(address: ip, prefixLength: Int(info.ifa_prefixlen)) else { return nil }
+            return (Int32(bitPattern: info.ifa_index), network)
         }
     }
 

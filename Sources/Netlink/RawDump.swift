@@ -1,31 +1,32 @@
 internal import CNetlink
 internal import Glibc
 
-/// Hand-built link dumps, for answers libnl 3.7's link cache does not keep (the VLANs of bridge ports).
+/// Hand-built dumps, for answers libnl 3.7's caches do not keep (the VLANs of bridge ports) or requests
+/// they cannot make (the addresses of one link only).
 extension RouteSocket {
-    /// Sends an RTM_GETLINK dump request with `header` and the attributes `build` adds, and returns every
-    /// RTM_NEWLINK of the answer, whole. A dump the kernel marked as interrupted by a concurrent change
-    /// (NLM_F_DUMP_INTR) is retried, up to 10 times.
-    func dumpLinks(_ operation: String, _ object: String, header: ifinfomsg,
-                   build: (OpaquePointer) -> Bool) throws(NetlinkError) -> [[UInt8]] {
+    /// Sends a dump request of `type` (RTM_GETLINK, RTM_GETADDR) with the family header `header` and the
+    /// attributes `build` adds, and returns every message of the answer, whole. A dump the kernel marked as
+    /// interrupted by a concurrent change (NLM_F_DUMP_INTR) is retried, up to 10 times.
+    func dump<Header>(_ operation: String, _ object: String, type: Int32, header: Header,
+                      build: (OpaquePointer) -> Bool = { _ in true }) throws(NetlinkError) -> [[UInt8]] {
         var attempts = 0
         while true {
             do {
-                return try dumpLinksOnce(operation, object, header: header, build: build)
+                return try dumpOnce(operation, object, type: type, header: header, build: build)
             } catch where error.libnlCode == NLE_DUMP_INTR && attempts < 10 {
                 attempts += 1
             }
         }
     }
 
-    private func dumpLinksOnce(_ operation: String, _ object: String, header: ifinfomsg,
-                               build: (OpaquePointer) -> Bool) throws(NetlinkError) -> [[UInt8]] {
-        guard let message = nlmsg_alloc_simple(Int32(RTM_GETLINK), NLM_F_DUMP) else {
+    private func dumpOnce<Header>(_ operation: String, _ object: String, type: Int32, header: Header,
+                                  build: (OpaquePointer) -> Bool) throws(NetlinkError) -> [[UInt8]] {
+        guard let message = nlmsg_alloc_simple(type, NLM_F_DUMP) else {
             throw NetlinkError(operation: operation, object: object, errno: ENOMEM, reason: "out of memory")
         }
         defer { nlmsg_free(message) }
         var header = header
-        guard nlmsg_append(message, &header, MemoryLayout<ifinfomsg>.size, Int32(NLMSG_ALIGNTO)) == 0, build(message) else {
+        guard nlmsg_append(message, &header, MemoryLayout<Header>.size, Int32(NLMSG_ALIGNTO)) == 0, build(message) else {
             throw NetlinkError(operation: operation, object: object, errno: EMSGSIZE, reason: "request does not fit a netlink message")
         }
         try perform(operation, object) { min(nl_send_auto(sock, message), 0) }

@@ -36,6 +36,12 @@ public struct MACAddress: Hashable, Sendable, CustomStringConvertible {
         }.joined(separator: ":")
     }
 
+    /// The IPv6 link-local address a host makes from this MAC (RFC 4291 modified EUI-64: `fe80::`, then the
+    /// MAC with its universal/local bit flipped and `ff:fe` in the middle), as Linux does by default.
+    public var linkLocalAddress: IPAddress {
+        IPAddress(bytes: [0xfe, 0x80, 0, 0, 0, 0, 0, 0, bytes[0] ^ 0x02, bytes[1], bytes[2], 0xff, 0xfe, bytes[3], bytes[4], bytes[5]])!
+    }
+
     /// Group bit set: multicast or broadcast, never valid as an interface address.
     public var isMulticast: Bool { bytes[0] & 0x01 != 0 }
     public var isZero: Bool { bytes.allSatisfy { $0 == 0 } }

@@ -40,7 +40,8 @@ struct BridgeAdd {
                 if plan.ipMasq { try BridgeMasquerade(call: call).install(result, rollback: rollback) }
             }
             if plan.macSpoofCheck || plan.ipSpoofCheck {
-                try BridgedPod.protect(result, call, ipSpoofCheck: plan.ipSpoofCheck, rollback: rollback)
+                try BridgedPod.protect(result, call, ipSpoofCheck: plan.ipSpoofCheck, linkLocal: plan.linkLocal,
+                                        nodeInterfaces: [plan.vlanGateway].compactMap { $0 }, rollback: rollback)
             }
             try BridgedPod.finish(&result, call, podUp: podUp, records: plan.records, node: node)
             return result

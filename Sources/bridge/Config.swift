@@ -17,6 +17,8 @@ struct BridgeConfig: Decodable {
     var preserveDefaultVlan: Bool?
     var macspoofchk: Bool?
     var ipspoofchk: Bool?
+    /// Ours: which IPv6 link-local addresses `ipspoofchk` allows, "eui64" (default) or "any".
+    var ipspoofchkLinkLocal: String?
     var enabledad: Bool?
     var disableContainerInterface: Bool?
     var portIsolation: Bool?

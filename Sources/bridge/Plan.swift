@@ -14,6 +14,7 @@ struct BridgePlan {
     var promiscuous: Bool
     var macSpoofCheck: Bool
     var ipSpoofCheck: Bool
+    var linkLocal: SpoofCheck.LinkLocal
     var enableDAD: Bool
     var disableContainerInterface: Bool
     var portIsolation: Bool
@@ -43,6 +44,7 @@ struct BridgePlan {
         promiscuous = config.promiscMode ?? false
         macSpoofCheck = config.macspoofchk ?? false
         ipSpoofCheck = config.ipspoofchk ?? false
+        linkLocal = try SpoofCheck.LinkLocal(config: config.ipspoofchkLinkLocal)
         enableDAD = config.enabledad ?? false
         disableContainerInterface = config.disableContainerInterface ?? false
         portIsolation = config.portIsolation ?? false

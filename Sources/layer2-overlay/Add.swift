@@ -45,7 +45,8 @@ struct OverlayAdd {
                 try PodAddressing.configure(result, pod: pod, ifname: call.environment.ifname, enableDAD: plan.enableDAD)
             }
             if plan.macSpoofCheck || plan.ipSpoofCheck {
-                try BridgedPod.protect(result, call, ipSpoofCheck: plan.ipSpoofCheck, rollback: rollback)
+                try BridgedPod.protect(result, call, ipSpoofCheck: plan.ipSpoofCheck, linkLocal: plan.linkLocal,
+                                        rollback: rollback)
             }
             try BridgedPod.finish(&result, call, podUp: true, records: plan.records, node: node)
             return result

@@ -14,6 +14,8 @@ struct OverlayConfig: Decodable {
     var bridge: String?
     var macspoofchk: Bool?
     var ipspoofchk: Bool?
+    /// Ours: which IPv6 link-local addresses `ipspoofchk` allows, "eui64" (default) or "any".
+    var ipspoofchkLinkLocal: String?
     var enabledad: Bool?
     var dataDir: String?
     var runtimeConfig: RuntimeMAC?

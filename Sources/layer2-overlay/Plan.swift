@@ -17,6 +17,7 @@ struct OverlayPlan {
     var adoptUnmarkedBridge: Bool
     var macSpoofCheck: Bool
     var ipSpoofCheck: Bool
+    var linkLocal: SpoofCheck.LinkLocal
     var enableDAD: Bool
     var hasIPAM: Bool
     /// host-local (or another IPAM that allocates per node) while the policy does not allow it with peers.
@@ -62,6 +63,7 @@ struct OverlayPlan {
                                  peers: config.peers ?? [], peersFile: peers.file?.name)
         macSpoofCheck = config.macspoofchk ?? false
         ipSpoofCheck = config.ipspoofchk ?? false
+        linkLocal = try SpoofCheck.LinkLocal(config: config.ipspoofchkLinkLocal)
         enableDAD = config.enabledad ?? false
         hasIPAM = conf.ipam != nil
         let allowNodeLocal = policy.overlay.nodeLocalIPAM

@@ -22,6 +22,12 @@ import Testing
         #expect(try plan(#"{"isDefaultGateway":true,"ipam":{"type":"host-local"}}"#).isGateway, "isDefaultGateway implies isGateway")
     }
 
+    @Test func ipSpoofCheckAllowsTheMACDerivedLinkLocalUnlessToldAny() throws {
+        #expect(try plan(#"{"ipspoofchk":true}"#).linkLocal == .macDerived)
+        #expect(try plan(#"{"ipspoofchk":true,"ipspoofchkLinkLocal":"eui64"}"#).linkLocal == .macDerived)
+        #expect(try plan(#"{"ipspoofchk":true,"ipspoofchkLinkLocal":"any"}"#).linkLocal == .any)
+    }
+
     @Test func macPrecedenceIsCNIArgsThenArgsThenRuntimeConfig() throws {
         #expect(try plan("{}", cniArgs: "IgnoreUnknown=true;MAC=02:00:00:00:00:01").mac?.description == "02:00:00:00:00:01")
         #expect(try plan(#"{"args":{"cni":{"mac":"02:00:00:00:00:02"}}}"#, cniArgs: "MAC=02:00:00:00:00:01").mac?.description == "02:00:00:00:00:02")
@@ -36,6 +42,7 @@ import Testing
         (#"{"bridge":"a-name-that-is-too-long"}"#, .invalidConfig, "bridge"),
         (#"{"vlan":4095}"#, .invalidConfig, "vlan"),
         (#"{"runtimeConfig":{"mac":"ff:ff:ff:ff:ff:ff"}}"#, .invalidConfig, "runtimeConfig.mac"),
+        (#"{"ipspoofchk":true,"ipspoofchkLinkLocal":"stable-privacy"}"#, .invalidConfig, "ipspoofchkLinkLocal"),
     ])
     func refusals(json: String, code: CNIError.Code, named: String) {
         #expect {

@@ -131,20 +131,98 @@ extension BlackBox {
                     "a foreign IPv6 source reached the gateway")
             #expect(try Traffic.udpEcho(from: pod, to: gateway6, in: node, source: own6), "own IPv6 source after the foreign one")
 
-            // Unsolicited NAs, crafted in the pod, seen (or not) on the bridge.
-            let frames = [["na", own6, own6, mac], ["na", own6, gateway6, mac]]
+            // Unsolicited NAs, crafted in the pod, seen (or not) on the bridge: its own addresses (the
+            // link-local one made from its MAC) pass; the gateway's, global or link-local, do not.
+            let ownLinkLocal = try #require(try IPv6Address.linkLocal(in: pod, dev: ifname))
+            let bridgeLinkLocal = try #require(try IPv6Address.linkLocal(in: node, dev: setup.bridge))
+            let frames = [["na", own6, own6, mac], ["na", own6, gateway6, mac], ["na", ownLinkLocal, ownLinkLocal, mac],
+                          ["na", ownLinkLocal, bridgeLinkLocal, mac]]
             let seen = try IPv6Address.frames(from: pod, dev: ifname, seenOn: setup.bridge, in: node, frames)
-            #expect(seen.contains { $0["type"] as? Int == 136 && $0["target"] as? String == own6 }, "an NA for its own address: \(seen)")
-            #expect(!seen.contains { $0["type"] as? Int == 136 && $0["target"] as? String == gateway6 },
-                    "an NA claiming the gateway's address passed: \(seen)")
+            func na(_ target: String) -> Bool { seen.contains { $0["type"] as? Int == 136 && $0["target"] as? String == target } }
+            #expect(na(own6), "an NA for its own address: \(seen)")
+            #expect(na(ownLinkLocal), "an NA for its MAC-derived link-local address: \(seen)")
+            #expect(!na(gateway6), "an NA claiming the gateway's address passed: \(seen)")
+            #expect(!na(bridgeLinkLocal), "an NA claiming the bridge's link-local address passed: \(seen)")
 
-            // The pod's DAD NS (from ::) reaches the node: a link-local the bridge has is found duplicate.
-            try Shell.must(["ip", "-n", node, "addr", "add", "fe80::5f:1/64", "dev", setup.bridge, "nodad"])
-            try Shell.must(["ip", "-n", pod, "addr", "add", "fe80::5f:1/64", "dev", ifname])
-            #expect(try IPv6Address.settle(in: pod, "fe80::5f:1", dev: ifname) == ["dadfailed"], "the pod's DAD did not reach the node")
+            // The pod's DAD NS (from ::) for an address the bridge has never reaches it: a pod cannot fail the
+            // gateway's DAD (without the rules the pod's address would be found duplicate).
+            try Shell.must(["ip", "-n", pod, "addr", "add", "\(gateway6)/128", "dev", ifname])
+            #expect(try IPv6Address.settle(in: pod, gateway6, dev: ifname) == [], "the pod's DAD for the gateway's address reached the node")
 
             #expect(try setup.del(pod, ifname, identity).succeeded)
             #expect(try Nft.tables(in: node) == [])
+        }
+
+        /// Ours-only: the node's addresses on the bridge are kept in a set every ADD and DEL refreshes (under
+        /// the bridge's lock): an address the bridge gets after a pod's ADD is protected from the next ADD on,
+        /// and one it loses is free again after the next DEL. With `ipspoofchkLinkLocal: any` the pod may
+        /// claim a stable-privacy link-local address, never another pod's MAC-derived one.
+        @Test(.enabled(if: Implementation.enabled.contains(.ours), "ipspoofchk is ours only"))
+        func theNodeAddressesFollowTheBridgeThroughADDAndDEL() throws {
+            let setup = try BridgeSetup(.ours, "br-spoof-check.conflist") {
+                $0["ipspoofchk"] = true
+                $0["ipspoofchkLinkLocal"] = "any"
+                $0["ipam"] = ["type": "host-local", "ranges": [[["subnet": "10.250.11.0/24"]], [["subnet": "fd00:250:11::/64"]]]]
+            }
+            let node = setup.sandbox.node
+            let pod1 = try setup.sandbox.pod("pod1"), pod2 = try setup.sandbox.pod("pod2")
+            let id1 = PodIdentity.random(), id2 = PodIdentity.random()
+            let add1 = try setup.add(pod1, IfName.multus, id1)
+            try #require(add1.succeeded, "\(add1)")
+            let mac = try #require(BridgeResult(add1).podMAC)
+            let configured = "fe80::5f:1", stable = "fe80::1234:5678:9abc:def0"
+            func arrives(_ targets: [String]) throws -> [String: Bool] {
+                let seen = try IPv6Address.frames(from: pod1, dev: IfName.multus, seenOn: setup.bridge, in: node,
+                                                  targets.map { ["na", $0, $0, mac] })
+                return Dictionary(uniqueKeysWithValues: targets.map { target in
+                    (target, seen.contains { $0["type"] as? Int == 136 && $0["target"] as? String == target })
+                })
+            }
+            try Shell.must(["ip", "-n", node, "addr", "add", "\(configured)/64", "dev", setup.bridge, "nodad"])
+            #expect(try arrives([configured]) == [configured: true], "added after the ADD: not yet in the set (the control)")
+
+            let add2 = try setup.add(pod2, IfName.multus, id2)
+            try #require(add2.succeeded, "\(add2)")
+            let peer = try #require(try IPv6Address.linkLocal(in: pod2, dev: IfName.multus))
+            #expect(try arrives([configured, peer, stable]) == [configured: false, peer: false, stable: true],
+                    "after pod2's ADD")
+
+            try Shell.must(["ip", "-n", node, "addr", "del", "\(configured)/64", "dev", setup.bridge])
+            #expect(try setup.del(pod2, IfName.multus, id2).succeeded)
+            #expect(try arrives([configured]) == [configured: true], "no longer the node's after pod2's DEL")
+            #expect(try setup.del(pod1, IfName.multus, id1).succeeded)
+            #expect(try Nft.tables(in: node) == [])
+        }
+
+        /// Ours-only: with `ipspoofchk`, frames under two VLAN tags (802.1ad outside 802.1Q) are dropped
+        /// whatever they carry; with `macspoofchk` alone (the control) the same frames from the pod's MAC pass.
+        @Test(.enabled(if: Implementation.enabled.contains(.ours), "ipspoofchk is ours only"), arguments: [true, false])
+        func stackedVLANTagsDoNotCarryPastTheIPCheck(_ ipSpoofCheck: Bool) throws {
+            let setup = try BridgeSetup(.ours, "br-spoof-check.conflist") {
+                $0["ipspoofchk"] = ipSpoofCheck
+                $0["ipam"] = ["type": "host-local", "ranges": [[["subnet": "10.250.11.0/24"]], [["subnet": "fd00:250:11::/64"]]]]
+            }
+            let node = setup.sandbox.node, pod = try setup.sandbox.pod()
+            let identity = PodIdentity.random()
+            let add = try setup.add(pod, IfName.multus, identity)
+            try #require(add.succeeded, "\(add)")
+            let result = BridgeResult(add)
+            let mac = try #require(result.podMAC)
+            let own6 = try #require(result.ips.compactMap { ($0["address"] as? String)?.split(separator: "/").first.map(String.init) }
+                .first { $0.contains(":") })
+            let tags = "tags=88a8.5,8100.6"
+            let frames = [["udp4", "10.250.11.200", Self.gateway, "-", "0", tags, "mark=qinq-ipv4"],
+                          ["arp", "10.250.11.200", Self.gateway, "-", "0", tags, "mark=qinq-arp"],
+                          ["na", own6, "fd00:250:11::1", mac, "0", tags]]
+            let seen = try IPv6Address.frames(from: pod, dev: IfName.multus, seenOn: setup.bridge, in: node, frames)
+            let marks = Set(seen.compactMap { $0["mark"] as? String })
+            let na = seen.contains { $0["type"] as? Int == 136 && $0["target"] as? String == "fd00:250:11::1" }
+            if ipSpoofCheck {
+                #expect(marks.isEmpty && !na, "frames under two tags passed the IP check: \(seen)")
+            } else {
+                #expect(marks == ["qinq-ipv4", "qinq-arp"] && na, "macspoofchk alone lets the pod's MAC through: \(seen)")
+            }
+            #expect(try setup.del(pod, IfName.multus, identity).succeeded)
         }
     }
 }
@@ -169,25 +247,43 @@ enum IPv6Address {
         return flags
     }
 
-    /// Sends each frame (arguments of `ip6frames.py send`) from `dev` in `client` and returns the NS/NA/RA
-    /// frames seen on `listenDev` in `server` meanwhile.
+    /// The link-local address the kernel gave `dev` (waiting up to ~3 s: a bridge gets it with carrier).
+    static func linkLocal(in netns: String, dev: String) throws -> String? {
+        for _ in 0..<30 {
+            let text = try Shell.must(["ip", "-n", netns, "-j", "-6", "addr", "show", "dev", dev, "scope", "link"]).stdout
+            let infos = ((JSON.parse(text) as? [[String: Any]]) ?? []).flatMap { ($0["addr_info"] as? [[String: Any]]) ?? [] }
+            if let address = infos.compactMap({ $0["local"] as? String }).first { return address }
+            usleep(100_000)
+        }
+        return nil
+    }
+
+    /// Sends the frames (arguments of `ip6frames.py send`) from `dev` in `client` and returns what was seen
+    /// on `listenDev` in `server` meanwhile, as `ip6frames.py listen` describes it (NS/NA/RA, marked frames).
     static func frames(from client: String, dev: String, seenOn listenDev: String, in server: String,
                        _ frames: [[String]]) throws -> [[String: Any]] {
+        // The listener runs until told to stop, once every frame is sent: a slow guest (the VM lane) takes
+        // seconds to start python, so no fixed listening time fits.
         let listener = Process()
         listener.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        listener.arguments = ["ip", "netns", "exec", server, Environment.python3, tool, "listen", listenDev,
-                              "\(Double(frames.count) * 0.5 + 2)"]
+        listener.arguments = ["ip", "netns", "exec", server, Environment.python3, tool, "listen", listenDev, "120"]
         listener.environment = ["PATH": Shell.path]
         let out = Pipe()
         listener.standardOutput = out
         listener.standardError = FileHandle.nullDevice
         try listener.run()
         defer { if listener.isRunning { listener.terminate() } }
-        usleep(400_000)
-        for frame in frames {
-            try Shell.must(["ip", "netns", "exec", client, Environment.python3, tool, "send", dev] + frame)
+        var data = Data()
+        while !data.starts(with: Data("ready\n".utf8)) {
+            let chunk = out.fileHandleForReading.availableData
+            guard !chunk.isEmpty else { break }
+            data.append(chunk)
         }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
+        try Shell.must(["ip", "netns", "exec", client, Environment.python3, tool, "send-lines", dev],
+                       stdin: frames.map { $0.joined(separator: " ") }.joined(separator: "\n"))
+        usleep(300_000)
+        listener.terminate()
+        data.append(out.fileHandleForReading.readDataToEndOfFile())
         listener.waitUntilExit()
         return String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap { JSON.object(String($0)) }
     }

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// Many pods at once on one bridge (host-local, MAC spoof check), through libcni: ADDs, CHECKs, DELs and
+/// Many pods at once on one bridge (host-local, MAC and IP spoof check), through libcni: ADDs, CHECKs, DELs and
 /// GCs all running at the same time, round after round (`RELIABILITY_ROUNDS`, default 20). Every call
 /// succeeds, every round ends with nothing left: no veth, nft table, record or host-local allocation.
 extension BlackBox {
@@ -9,7 +9,8 @@ extension BlackBox {
     struct ReliabilityConcurrency {
         @Test(arguments: [24, 96])
         func addCheckDelAndGCAtOnce(pods: Int) throws {
-            let setup = try BridgeSetup(.ours, "br-spoof-check.conflist")
+            // ipspoofchk: every ADD and DEL also refreshes the bridge's node-address sets under the bridge lock.
+            let setup = try BridgeSetup(.ours, "br-spoof-check.conflist") { $0["ipspoofchk"] = true }
             let netns = try (1...pods).map { try setup.sandbox.pod("c\($0)") }
             let records = setup.sandbox.dir.appendingPathComponent("bridge").appendingPathComponent(setup.network)
             let started = Date()
@@ -42,7 +43,7 @@ extension BlackBox {
             print("concurrency: \(pods) pods x \(ReliabilityKnobs.rounds) rounds in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
         }
 
-        /// The same rounds on one `layer2-overlay` network (host-local, MAC spoof check). Its peers are the
+        /// The same rounds on one `layer2-overlay` network (host-local, MAC and IP spoof check). Its peers are the
         /// node's own address and, where the kernel has Geneve (the VM lane), two more underlay addresses, so
         /// the ADDs also reconcile two tunnels; without Geneve the rounds still race bridge creation, the lock
         /// and GC removing the bridge. Each round ends with a GC that keeps nothing: the node is back to its
@@ -54,6 +55,7 @@ extension BlackBox {
             // host-local on a segment with other nodes is refused unless the node admin allows it (one node here).
             let cluster = try OverlayCluster(.ipv4, nodes: 1, peers: peers, edit: {
                 $0["ipam"] = ["type": "host-local", "subnet": "10.250.14.0/24"]
+                $0["ipspoofchk"] = true
             }, editPolicy: { $0["overlay"] = ["ports": [7081], "nodeLocalIPAM": true] })
             let node = cluster.nodes[0]
             let netns = try (1...pods).map { try node.sandbox.pod("c\($0)") }

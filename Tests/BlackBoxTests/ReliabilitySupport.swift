@@ -59,7 +59,7 @@ struct ReliabilityPlugin: Sendable, CustomTestStringConvertible {
                             "interfaces": [["name": ifname, "sandbox": Sandbox.path(ofNamespace: pod)]]]]
         })
 
-    /// `br-spoof-check`: a new bridge with a gateway address, host-local, MAC spoof check; records.
+    /// `br-spoof-check`: a new bridge with a gateway address, host-local, MAC and IP spoof check; records.
     static let bridge = ReliabilityPlugin(
         type: "bridge", macFields: ["runtimeConfig.mac", "args.cni.mac"],
         extraCases: [
@@ -81,11 +81,14 @@ struct ReliabilityPlugin: Sendable, CustomTestStringConvertible {
             .config("bridge name with /", code: 7, naming: ["bridge"]) { $0["bridge"] = "br/x" },
             .config("macspoofchk a string", code: 7, naming: ["macspoofchk"]) { $0["macspoofchk"] = "yes" },
             .config("ipMasqBackend unknown", code: 7, naming: ["ipMasqBackend"]) { $0["ipMasqBackend"] = "pf" },
+            .config("ipspoofchkLinkLocal unknown", code: 7, naming: ["ipspoofchkLinkLocal", "eui64", "any"]) {
+                $0["ipspoofchkLinkLocal"] = "stable"
+            },
         ],
         prepare: { _, _ in },
         config: { sandbox, _, _ in
             ["cniVersion": "1.0.0", "name": "rel-bridge", "type": "bridge", "bridge": "br-rel", "isGateway": true,
-             "macspoofchk": true, "dataDir": sandbox.dir.appendingPathComponent("bridge").path,
+             "macspoofchk": true, "ipspoofchk": true, "dataDir": sandbox.dir.appendingPathComponent("bridge").path,
              "ipam": ["type": "host-local", "subnet": "10.250.12.0/24", "dataDir": sandbox.ipamDir.path]]
         })
 
@@ -113,7 +116,7 @@ struct ReliabilityPlugin: Sendable, CustomTestStringConvertible {
 
 extension ReliabilityPlugin {
     /// `layer2-overlay` on a node whose only peer is its own underlay address (192.0.2.1 on a veth end), so it
-    /// runs on kernels without Geneve: bridge, pod port, host-local, MAC spoof check, records.
+    /// runs on kernels without Geneve: bridge, pod port, host-local, MAC and IP spoof check, records.
     static let overlay = ReliabilityPlugin(
         type: "layer2-overlay", macFields: ["runtimeConfig.mac", "args.cni.mac"],
         extraCases: [
@@ -136,6 +139,7 @@ extension ReliabilityPlugin {
             .config("port -1", code: 7, naming: ["port"]) { $0["port"] = -1 },
             .config("bridge name too long", code: 7, naming: ["bridge"]) { $0["bridge"] = "l2o-0123456789abcdef" },
             .config("macspoofchk a string", code: 7, naming: ["macspoofchk"]) { $0["macspoofchk"] = "yes" },
+            .config("ipspoofchkLinkLocal not a string", code: 7, naming: ["ipspoofchkLinkLocal"]) { $0["ipspoofchkLinkLocal"] = true },
         ],
         prepare: { sandbox, _ in
             try MacvtapWorld.nic(sandbox)
@@ -143,7 +147,7 @@ extension ReliabilityPlugin {
         },
         config: { sandbox, _, _ in
             ["cniVersion": "1.0.0", "name": "rel-overlay", "type": "layer2-overlay", "vni": 4242, "peers": ["192.0.2.1"],
-             "macspoofchk": true, "dataDir": sandbox.dir.appendingPathComponent("layer2-overlay").path,
+             "macspoofchk": true, "ipspoofchk": true, "dataDir": sandbox.dir.appendingPathComponent("layer2-overlay").path,
              "ipam": ["type": "host-local", "subnet": "10.250.13.0/24", "dataDir": sandbox.ipamDir.path]]
         },
         mtuForZero: 1450, gcRemovesSharedObjects: true)

@@ -15,7 +15,7 @@ import TestSupport
 
         var batch = NftBatch()
         SpoofCheck.ensureBase(&batch)
-        SpoofCheck.addPort(&batch, .init(hostVeth: "veth-a1", mac: mac, owner: "c1/net1"))
+        SpoofCheck.addPort(&batch, .init(hostVeth: "veth-a1", mac: mac, bridge: "br0", owner: "c1/net1"))
         let extra = "cni-spoof-extra"
         batch.addChain(extra, in: spoofTable)
         batch.addChain("cni-spoof-target", in: spoofTable)
@@ -84,7 +84,7 @@ import TestSupport
         // Ensuring again changes nothing (no duplicate rules); removing the last port leaves an empty map.
         var again = NftBatch()
         SpoofCheck.ensureBase(&again)
-        SpoofCheck.addPort(&again, .init(hostVeth: "veth-a1", mac: mac, owner: "c1/net1"))
+        SpoofCheck.addPort(&again, .init(hostVeth: "veth-a1", mac: mac, bridge: "br0", owner: "c1/net1"))
         try socket.commit(again)
         #expect(try ListedRuleset(node).rules(in: "prerouting").count == 1)
         #expect(try ListedRuleset(node).rules(in: "cni-spoof-veth-a1").count == 2)
@@ -111,7 +111,7 @@ import TestSupport
 
         var batch = NftBatch()
         SpoofCheck.ensureBase(&batch)
-        SpoofCheck.addPort(&batch, .init(hostVeth: "veth-b1", mac: mac, owner: "c1/net1"))
+        SpoofCheck.addPort(&batch, .init(hostVeth: "veth-b1", mac: mac, bridge: "br0", owner: "c1/net1"))
         batch.addElements([NftElement(.ifname("veth-b2"), verdict: .jump("cni-spoof-missing"))], toSet: "ports", in: spoofTable)
         do {
             try socket.commit(batch)

@@ -22,7 +22,7 @@ import TestSupport
 
         var install = NftBatch()
         SpoofCheck.ensureBase(&install)
-        for (index, mac) in macs.enumerated() { SpoofCheck.addPort(&install, .init(hostVeth: "p\(index)", mac: mac, owner: "c1/net1")) }
+        for (index, mac) in macs.enumerated() { SpoofCheck.addPort(&install, .init(hostVeth: "p\(index)", mac: mac, bridge: "br0", owner: "c1/net1")) }
         try socket.commit(install)
         if !legacyKernel {
             let kernel = ProcessInfo.processInfo.operatingSystemVersion

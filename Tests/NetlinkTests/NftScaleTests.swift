@@ -31,7 +31,7 @@ import TestSupport
             let mac = MACAddress(bytes: [0x02, 0, 0, 0, UInt8(index >> 8), UInt8(index & 0xff)])!
             var batch = NftBatch()
             SpoofCheck.ensureBase(&batch)
-            SpoofCheck.addPort(&batch, .init(hostVeth: port, mac: mac, owner: "c1/net1"))
+            SpoofCheck.addPort(&batch, .init(hostVeth: port, mac: mac, bridge: "br0", owner: "c1/net1"))
             install.append(try timed { try socket.commit(batch) })
         }
         var listed: [NftElement] = []
@@ -53,7 +53,7 @@ import TestSupport
         var bulk = NftBatch()
         SpoofCheck.ensureBase(&bulk)
         for (index, port) in ports.enumerated() {
-            SpoofCheck.addPort(&bulk, .init(hostVeth: port, mac: MACAddress(bytes: [0x02, 1, 0, 0, UInt8(index >> 8), UInt8(index & 0xff)])!,
+            SpoofCheck.addPort(&bulk, .init(hostVeth: port, mac: MACAddress(bytes: [0x02, 1, 0, 0, UInt8(index >> 8), UInt8(index & 0xff)])!, bridge: "br0",
                                              owner: "c1/net1"))
         }
         let bulkInstall = try timed { try socket.commit(bulk) }

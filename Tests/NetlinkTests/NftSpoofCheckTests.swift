@@ -41,7 +41,7 @@ import TestSupport
         let socket = try NftSocket(in: try NetNS(path: node.path))
         var install = NftBatch()
         SpoofCheck.ensureBase(&install)
-        SpoofCheck.addPort(&install, .init(hostVeth: "veth-a", mac: macA, owner: "c1/net1"), counter: true)
+        SpoofCheck.addPort(&install, .init(hostVeth: "veth-a", mac: macA, bridge: "br0", owner: "c1/net1"), counter: true)
         try socket.commit(install)
 
         #expect(ping(), "A's own MAC passes the check\n\(nftText(node))")

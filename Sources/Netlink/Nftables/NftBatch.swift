@@ -57,6 +57,11 @@ public struct NftBatch: Sendable, CustomStringConvertible {
         operations.append(.addElements(elements, set: set, table, exclusive: exclusive))
     }
 
+    /// Deletes every element of a set or map; the set stays.
+    public mutating func flushSet(_ name: String, in table: NftTable) {
+        operations.append(.flushSet(name, table))
+    }
+
     /// Deletes the elements with these keys from a set or map.
     public mutating func deleteElements(_ keys: [NftValue], fromSet set: String, in table: NftTable,
                                         ifExists: Bool = false) {
@@ -83,6 +88,7 @@ public struct NftBatch: Sendable, CustomStringConvertible {
         case deleteSet(String, NftTable, ifExists: Bool)
         case addElements([NftElement], set: String, NftTable, exclusive: Bool)
         case deleteElements([NftValue], set: String, NftTable, ifExists: Bool)
+        case flushSet(String, NftTable)
         case addRule(NftRule, chain: String, NftTable)
 
         /// What was attempted, for `NetlinkError.operation`: "add chain", "delete element", ...
@@ -98,6 +104,7 @@ public struct NftBatch: Sendable, CustomStringConvertible {
             case .addElements(let elements, _, _, _): elements.count == 1 ? "add element" : "add elements"
             case .deleteElements(let keys, _, _, let ifExists):
                 (ifExists ? "destroy " : "delete ") + (keys.count == 1 ? "element" : "elements")
+            case .flushSet: "flush set"
             case .addRule: "add rule"
             }
         }
@@ -109,7 +116,8 @@ public struct NftBatch: Sendable, CustomStringConvertible {
                 "\(table.family) \(table.name)"
             case .addChain(let name, let table, let base, _, _):
                 "\(name) in \(table)" + (base.map { " { \($0) }" } ?? "")
-            case .deleteChain(let name, let table, _), .flushChain(let name, let table), .deleteSet(let name, let table, _):
+            case .deleteChain(let name, let table, _), .flushChain(let name, let table), .deleteSet(let name, let table, _),
+                 .flushSet(let name, let table):
                 "\(name) in \(table)"
             case .addSet(let set, let table, _):
                 "\(set.name) in \(table)"
@@ -127,7 +135,7 @@ public struct NftBatch: Sendable, CustomStringConvertible {
             case .addTable(let table, _, _), .deleteTable(let table, _), .addChain(_, let table, _, _, _),
                  .deleteChain(_, let table, _), .flushChain(_, let table), .addSet(_, let table, _),
                  .deleteSet(_, let table, _), .addElements(_, _, let table, _), .deleteElements(_, _, let table, _),
-                 .addRule(_, _, let table):
+                 .flushSet(_, let table), .addRule(_, _, let table):
                 table
             }
         }

@@ -147,6 +147,12 @@ struct NftMessageBuilder: ~Copyable {
             let flags = NLM_F_CREATE | ack | (exclusive ? NLM_F_EXCL : 0)
             nftnl_set_elems_nlmsg_build_payload(header(NFT_MSG_NEWSETELEM.rawValue, table, flags, seq), object)
 
+        case .flushSet(let name, let table):
+            let object = try set(name, table)
+            defer { nftnl_set_free(object) }
+            // DELSETELEM without an element list: the kernel empties the set.
+            nftnl_set_elems_nlmsg_build_payload(header(NFT_MSG_DELSETELEM.rawValue, table, ack, seq), object)
+
         case .deleteElements(let keys, let name, let table, let ifExists):
             let object = try set(name, table)
             defer { nftnl_set_free(object) }
@@ -269,6 +275,15 @@ struct NftMessageBuilder: ~Copyable {
             return e
         case .masquerade:
             return nftnl_expr_alloc("masq")!
+        case .exthdrPresent(let type):
+            let e = nftnl_expr_alloc("exthdr")!
+            nftnl_expr_set_u32(e, UInt16(NFTNL_EXPR_EXTHDR_DREG), reg1)
+            nftnl_expr_set_u8(e, UInt16(NFTNL_EXPR_EXTHDR_TYPE), type)
+            nftnl_expr_set_u32(e, UInt16(NFTNL_EXPR_EXTHDR_OFFSET), 0)
+            nftnl_expr_set_u32(e, UInt16(NFTNL_EXPR_EXTHDR_LEN), 1)
+            nftnl_expr_set_u32(e, UInt16(NFTNL_EXPR_EXTHDR_FLAGS), NFT_EXTHDR_F_PRESENT.rawValue)
+            nftnl_expr_set_u32(e, UInt16(NFTNL_EXPR_EXTHDR_OP), NFT_EXTHDR_OP_IPV6.rawValue)
+            return e
         }
     }
 
@@ -277,10 +292,7 @@ struct NftMessageBuilder: ~Copyable {
         return NftUserdata.comment(comment)
     }
 
-    /// Kernel names are 1-255 bytes without NUL (NFT_NAME_MAXLEN counts the NUL).
     private func checkName(_ name: String, _ kind: String) throws(NftInvalid) {
-        guard (1...255).contains(name.utf8.count), !name.utf8.contains(0) else {
-            throw NftInvalid("\(kind) name \"\(name)\" must be 1-255 bytes without NUL")
-        }
+        if let invalid = NftInvalid(name: name, kind: kind) { throw invalid }
     }
 }

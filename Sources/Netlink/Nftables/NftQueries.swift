@@ -32,6 +32,17 @@ extension NftSocket {
         }
     }
 
+    /// True when the set (or map) exists in the table (false also when the table does not).
+    public func setExists(_ name: String, in table: NftTable) throws(NetlinkError) -> Bool {
+        let object = nftnl_set_alloc()!
+        defer { nftnl_set_free(object) }
+        nftnl_set_set_str(object, UInt16(NFTNL_SET_TABLE.rawValue), table.name)
+        nftnl_set_set_str(object, UInt16(NFTNL_SET_NAME.rawValue), name)
+        return try exists("find set", "\(name) in \(table)", NFT_MSG_GETSET.rawValue, table.family) {
+            nftnl_set_nlmsg_build_payload($0, object)
+        }
+    }
+
     /// The chains of a table, in the kernel's order; empty when the table does not exist.
     public func chains(in table: NftTable) throws(NetlinkError) -> [NftChainInfo] {
         var result: [NftChainInfo] = []

@@ -1,155 +1,15 @@
 internal import CNetlink
 
-/// A packet field a rule can compare or look up in a set. Fields of ARP, IPv4 and IPv6 carry the
-/// protocol check `nft` adds for the table's family (`ether type arp`; `meta protocol ip` in the bridge
-/// and netdev families, `meta nfproto ipv4` in inet, none in ip/ip6), so `nft list` shows them as plain
-/// `arp saddr ether ...`, `ip saddr ...`.
-public enum NftField: Hashable, Sendable, CustomStringConvertible {
-    /// `iifname`: the interface the packet came in on (a bridge port in the bridge family).
-    case iifname
-    /// `oifname`: the interface the packet leaves on.
-    case oifname
-    /// `ether saddr`: link-layer header offset 6, 6 bytes.
-    case etherSource
-    /// `ether daddr`: link-layer header offset 0, 6 bytes.
-    case etherDestination
-    /// `ether type`: link-layer header offset 12, 2 bytes.
-    case etherType
-    /// `meta protocol`: the EtherType the stack recorded for the packet.
-    case metaProtocol
-    /// `arp saddr ether`: the ARP sender hardware address (network header offset 8, 6 bytes).
-    case arpSenderHardware
-    /// `arp saddr ip`: the ARP sender protocol address (network header offset 14, 4 bytes).
-    case arpSenderIPv4
-    /// `ip saddr`: network header offset 12, 4 bytes.
-    case ipv4Source
-    /// `ip6 saddr`: network header offset 8, 16 bytes.
-    case ipv6Source
-    /// `ip daddr`: network header offset 16, 4 bytes.
-    case ipv4Destination
-    /// `ip6 daddr`: network header offset 24, 16 bytes.
-    case ipv6Destination
-    /// `meta nfproto`: the netfilter family of the packet (NFPROTO_IPV4, NFPROTO_IPV6), 1 byte.
-    case metaNfproto
-    /// `meta l4proto`: the transport protocol, found after any IPv6 extension headers, 1 byte.
-    case metaL4proto
-    /// `ip6 length`: the IPv6 payload length (extension headers included), network header offset 4, 2 bytes.
-    case ipv6PayloadLength
-    /// `icmpv6 type`: transport header offset 0, 1 byte.
-    case icmpv6Type
-    /// `icmpv6 taddr`: the target address of a Neighbor Solicitation or Advertisement, transport header
-    /// offset 8, 16 bytes.
-    case ndTarget
-    /// `@th,192,8`: the type of an NS/NA's first option (1 source, 2 target link-layer address),
-    /// transport header offset 24, 1 byte.
-    case ndFirstOptionType
-    /// `@th,208,48`: the Ethernet address a first link-layer address option carries, transport header
-    /// offset 26, 6 bytes.
-    case ndFirstOptionLinkLayer
-
-    /// The protocol checks that must hold before the field means anything in a table of `family`,
-    /// the ones `nft` adds: none where the family already implies the protocol (ip, ip6). ICMPv6 fields
-    /// check the IPv6 protocol the way the IPv6 address fields do (`meta protocol ip6` in the bridge
-    /// family, where `nft` reads `ether type`, which a VLAN tag held outside the frame would hide),
-    /// then `meta l4proto ipv6-icmp`.
-    func dependencies(in family: NftFamily) -> [NftMatch] {
-        switch self {
-        case .arpSenderHardware, .arpSenderIPv4:
-            return [NftMatch(.etherType, .equal, .arpType)]
-        case .ipv4Source, .ipv4Destination:
-            switch family {
-            case .ip: return []
-            case .inet: return [NftMatch(.metaNfproto, .equal, .nfproto(.v4))]
-            default: return [NftMatch(.metaProtocol, .equal, .ipv4Type)]
-            }
-        case .ipv6Source, .ipv6Destination, .ipv6PayloadLength:
-            switch family {
-            case .ip6: return []
-            case .inet: return [NftMatch(.metaNfproto, .equal, .nfproto(.v6))]
-            default: return [NftMatch(.metaProtocol, .equal, .ipv6Type)]
-            }
-        case .icmpv6Type, .ndTarget, .ndFirstOptionType, .ndFirstOptionLinkLayer:
-            return NftField.ipv6Source.dependencies(in: family) + [NftMatch(.metaL4proto, .equal, .byte(58))]
-        default:
-            return []
-        }
-    }
-
-    /// The bytes the field loads, for the network-address fields that a prefix can match.
-    var addressLength: Int? {
-        switch self {
-        case .ipv4Source, .ipv4Destination: 4
-        case .ipv6Source, .ipv6Destination, .ndTarget: 16
-        default: nil
-        }
-    }
-
-    /// The expression that loads the field into register 1.
-    var load: NftExpr {
-        let ll = NFT_PAYLOAD_LL_HEADER.rawValue, nh = NFT_PAYLOAD_NETWORK_HEADER.rawValue
-        let th = NFT_PAYLOAD_TRANSPORT_HEADER.rawValue
-        switch self {
-        case .iifname: return .meta(key: NFT_META_IIFNAME.rawValue)
-        case .oifname: return .meta(key: NFT_META_OIFNAME.rawValue)
-        case .metaProtocol: return .meta(key: NFT_META_PROTOCOL.rawValue)
-        case .metaNfproto: return .meta(key: NFT_META_NFPROTO.rawValue)
-        case .etherSource: return .payload(base: ll, offset: 6, length: 6)
-        case .etherDestination: return .payload(base: ll, offset: 0, length: 6)
-        case .etherType: return .payload(base: ll, offset: 12, length: 2)
-        case .arpSenderHardware: return .payload(base: nh, offset: 8, length: 6)
-        case .arpSenderIPv4: return .payload(base: nh, offset: 14, length: 4)
-        case .ipv4Source: return .payload(base: nh, offset: 12, length: 4)
-        case .ipv6Source: return .payload(base: nh, offset: 8, length: 16)
-        case .ipv4Destination: return .payload(base: nh, offset: 16, length: 4)
-        case .ipv6Destination: return .payload(base: nh, offset: 24, length: 16)
-        case .metaL4proto: return .meta(key: NFT_META_L4PROTO.rawValue)
-        case .ipv6PayloadLength: return .payload(base: nh, offset: 4, length: 2)
-        case .icmpv6Type: return .payload(base: th, offset: 0, length: 1)
-        case .ndTarget: return .payload(base: th, offset: 8, length: 16)
-        case .ndFirstOptionType: return .payload(base: th, offset: 24, length: 1)
-        case .ndFirstOptionLinkLayer: return .payload(base: th, offset: 26, length: 6)
-        }
-    }
-
-    /// The expressions that put the field in register 1 in a table of `family`, protocol checks first.
-    func loadExpressions(in family: NftFamily) -> [NftExpr] {
-        dependencies(in: family).flatMap { $0.expressions(in: family) } + [load]
-    }
-
-    public var description: String {
-        switch self {
-        case .iifname: "iifname"
-        case .oifname: "oifname"
-        case .etherSource: "ether saddr"
-        case .etherDestination: "ether daddr"
-        case .etherType: "ether type"
-        case .metaProtocol: "meta protocol"
-        case .arpSenderHardware: "arp saddr ether"
-        case .arpSenderIPv4: "arp saddr ip"
-        case .ipv4Source: "ip saddr"
-        case .ipv6Source: "ip6 saddr"
-        case .ipv4Destination: "ip daddr"
-        case .ipv6Destination: "ip6 daddr"
-        case .metaNfproto: "meta nfproto"
-        case .metaL4proto: "meta l4proto"
-        case .ipv6PayloadLength: "ip6 length"
-        case .icmpv6Type: "icmpv6 type"
-        case .ndTarget: "icmpv6 taddr"
-        case .ndFirstOptionType: "@th,192,8"
-        case .ndFirstOptionLinkLayer: "@th,208,48"
-        }
-    }
-}
-
-/// `==`, `!=` or `>` (the last compares big-endian integers, as the kernel's memcmp does).
+/// `==`, `!=`, `>` or `<` (the last two compare big-endian integers, as the kernel's memcmp does).
 public enum NftComparison: Hashable, Sendable {
-    case equal, notEqual, greaterThan
+    case equal, notEqual, greaterThan, lessThan
 
     var op: UInt32 {
         switch self {
         case .equal: NFT_CMP_EQ.rawValue
         case .notEqual: NFT_CMP_NEQ.rawValue
         case .greaterThan: NFT_CMP_GT.rawValue
+        case .lessThan: NFT_CMP_LT.rawValue
         }
     }
 
@@ -158,8 +18,11 @@ public enum NftComparison: Hashable, Sendable {
         case .equal: ""
         case .notEqual: "!= "
         case .greaterThan: "> "
+        case .lessThan: "< "
         }
     }
+
+    var orders: Bool { self == .greaterThan || self == .lessThan }
 }
 
 /// One condition of a rule: a field compared with a value (`ether saddr 02:00:00:00:00:01`).
@@ -222,6 +85,28 @@ public struct NftMatch: Hashable, Sendable, CustomStringConvertible {
     public static func icmpv6Type(_ type: UInt8, _ comparison: NftComparison = .equal) -> NftMatch {
         NftMatch(.icmpv6Type, comparison, .byte(type))
     }
+    /// `icmpv6 type > LOWER-1 icmpv6 type < UPPER+1`: the type is in `types`.
+    public static func icmpv6Type(in types: ClosedRange<UInt8>) -> [NftMatch] {
+        [icmpv6Type(types.lowerBound - 1, .greaterThan), icmpv6Type(types.upperBound + 1, .lessThan)]
+    }
+    /// `ip6 nexthdr PROTOCOL`: the header right after the IPv6 header.
+    public static func ipv6NextHeader(_ protocolNumber: UInt8, _ comparison: NftComparison = .equal) -> NftMatch {
+        NftMatch(.ipv6NextHeader, comparison, .byte(protocolNumber))
+    }
+    /// `exthdr frag exists`: the packet is an IPv6 fragment (first or later).
+    public static let ipv6Fragment = NftMatch(.ipv6FragmentHeader, .equal, .present(true))
+    /// The IPv6 source's interface identifier has (or, `.notEqual`, lacks) the `ff:fe` of a MAC-derived one.
+    public static func sourceIsMACDerived(_ comparison: NftComparison = .equal) -> NftMatch {
+        NftMatch(.ipv6SourceIDMiddle, comparison, .uint16(0xfffe))
+    }
+    /// The NS/NA target's interface identifier has (or, `.notEqual`, lacks) the `ff:fe` of a MAC-derived one.
+    public static func ndTargetIsMACDerived(_ comparison: NftComparison = .equal) -> NftMatch {
+        NftMatch(.ndTargetIDMiddle, comparison, .uint16(0xfffe))
+    }
+    /// `FIELD @set`: the field's value is an element of the named set (of the field's type).
+    public static func lookup(_ field: NftField, inSet set: String) -> NftMatch {
+        NftMatch(field, .equal, .set(set))
+    }
     /// `icmpv6 taddr ADDRESS` (16 bytes): the target of an NS or NA.
     public static func ndTarget(_ address: [UInt8], _ comparison: NftComparison = .equal) -> NftMatch {
         NftMatch(.ndTarget, comparison, .ipv6(address))
@@ -267,6 +152,7 @@ public struct NftMatch: Hashable, Sendable, CustomStringConvertible {
             dependency += check.expressions(in: family)
         }
         checked.insert(self)
+        if case .set(let name) = value { return dependency + [field.load, .lookup(set: name, verdictMap: false)] }
         let data = (try? value.bytes().get()) ?? []
         guard case .network(let network) = value, case .payload(let base, let offset, let length) = field.load,
               network.prefixLength < data.count * 8 else {
@@ -285,8 +171,11 @@ public struct NftMatch: Hashable, Sendable, CustomStringConvertible {
 
     /// Why the match cannot be encoded, or nil.
     func validate() -> NftInvalid? {
+        if case .set(let name) = value {
+            return comparison == .equal ? NftInvalid(name: name, kind: "set") : NftInvalid("\(field) \(comparison.symbol)@\(name): a set lookup only tests membership")
+        }
         if case .failure(let invalid) = value.bytes() { return invalid }
-        if comparison == .greaterThan, let invalid = validateOrder() { return invalid }
+        if comparison.orders, let invalid = validateOrder() { return invalid }
         guard case .network(let network) = value else { return nil }
         guard field.addressLength == network.address.bytes.count else {
             return NftInvalid("\(field) cannot be compared with the network \(network.network)")
@@ -297,11 +186,11 @@ public struct NftMatch: Hashable, Sendable, CustomStringConvertible {
         return nil
     }
 
-    /// `>` compares integers only.
+    /// `>` and `<` compare integers only.
     private func validateOrder() -> NftInvalid? {
         switch value {
         case .byte, .uint16, .etherType: nil
-        default: NftInvalid("\(field) > \(value): only integers can be ordered")
+        default: NftInvalid("\(field) \(comparison.symbol)\(value): only integers can be ordered")
         }
     }
 
@@ -396,6 +285,9 @@ enum NftExpr: Hashable, Sendable {
     case counter
     /// `reg 1 = (reg 1 & mask) ^ xor`, over `mask.count` bytes.
     case bitwise(mask: [UInt8], xor: [UInt8])
+    /// `exthdr load ipv6 1b @ TYPE + 0 present`: register 1 = 1 when the IPv6 packet has an extension
+    /// header of `type` (found wherever it is in the header chain), else 0.
+    case exthdrPresent(type: UInt8)
     /// nftnl "masq", without flags or port registers.
     case masquerade
 }

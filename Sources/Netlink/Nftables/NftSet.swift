@@ -60,6 +60,10 @@ public enum NftValue: Hashable, Sendable, CustomStringConvertible {
     case byte(UInt8)
     /// A two-byte integer, sent big endian (a length field).
     case uint16(UInt16)
+    /// Whether something is there (`exthdr frag exists`): one byte, 1 or 0.
+    case present(Bool)
+    /// The named set of the table (`ip6 saddr @name`): a match tests membership, never a set key.
+    case set(String)
 
     public static let ipv4Type = NftValue.etherType(0x0800)
     public static let arpType = NftValue.etherType(0x0806)
@@ -94,6 +98,10 @@ public enum NftValue: Hashable, Sendable, CustomStringConvertible {
             return .success([value])
         case .uint16(let value):
             return .success([UInt8(value >> 8), UInt8(value & 0xff)])
+        case .present(let present):
+            return .success([present ? 1 : 0])
+        case .set(let name):
+            return .failure(NftInvalid(name: name, kind: "set") ?? NftInvalid("set @\(name) is not a value to compare with"))
         }
     }
 
@@ -112,7 +120,7 @@ public enum NftValue: Hashable, Sendable, CustomStringConvertible {
         case .ether: .etherAddress
         case .ipv4: .ipv4Address
         case .ipv6: .ipv6Address
-        case .etherType, .network, .nfproto, .byte, .uint16: nil
+        case .etherType, .network, .nfproto, .byte, .uint16, .present, .set: nil
         }
     }
 
@@ -130,6 +138,8 @@ public enum NftValue: Hashable, Sendable, CustomStringConvertible {
         case .nfproto(let family): family == .v4 ? "ipv4" : "ipv6"
         case .byte(let value): String(value)
         case .uint16(let value): String(value)
+        case .present(let present): present ? "exists" : "missing"
+        case .set(let name): "@\(name)"
         }
     }
 }
@@ -175,4 +185,11 @@ public struct NftElement: Hashable, Sendable, CustomStringConvertible {
 struct NftInvalid: Error {
     let reason: String
     init(_ reason: String) { self.reason = reason }
+
+    /// Why `name` cannot name a table, chain or set (`kind`), or nil: kernel names are 1-255 bytes
+    /// without NUL (NFT_NAME_MAXLEN counts the NUL).
+    init?(name: String, kind: String) {
+        guard !(1...255).contains(name.utf8.count) || name.utf8.contains(0) else { return nil }
+        reason = "\(kind) name \"\(name)\" must be 1-255 bytes without NUL"
+    }
 }
