@@ -135,9 +135,13 @@ extension BlackBox {
             // link-local one made from its MAC) pass; the gateway's, global or link-local, do not.
             let ownLinkLocal = try #require(try IPv6Address.linkLocal(in: pod, dev: ifname))
             let bridgeLinkLocal = try #require(try IPv6Address.linkLocal(in: node, dev: setup.bridge))
+            // The bridge's own NAs (a slow guest finishes its link-local's DAD late) are not the pod's: only
+            // frames from the pod's MAC count, once the bridge's address has settled.
+            #expect(try IPv6Address.settle(in: node, bridgeLinkLocal, dev: setup.bridge) == [], "the bridge's link-local after DAD")
             let frames = [["na", own6, own6, mac], ["na", own6, gateway6, mac], ["na", ownLinkLocal, ownLinkLocal, mac],
                           ["na", ownLinkLocal, bridgeLinkLocal, mac]]
             let seen = try IPv6Address.frames(from: pod, dev: ifname, seenOn: setup.bridge, in: node, frames)
+                .filter { $0["smac"] as? String == mac }
             func na(_ target: String) -> Bool { seen.contains { $0["type"] as? Int == 136 && $0["target"] as? String == target } }
             #expect(na(own6), "an NA for its own address: \(seen)")
             #expect(na(ownLinkLocal), "an NA for its MAC-derived link-local address: \(seen)")

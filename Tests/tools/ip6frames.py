@@ -25,7 +25,7 @@ Run inside a throwaway network namespace (`ip netns exec`), on the pod's or the 
       Prints "ready" once listening, then one JSON line per frame seen on IFACE for SECONDS or until
       SIGTERM (what is queued by then is still read and printed) that is an ICMPv6 NS/NA/RA, a fragment
       or carries a mark, after any VLAN tags left in the frame:
-      {"type": 136, "src": "fd00::a", "target": "fd00::a", "lladdr": "02:..", "length": 32}
+      {"type": 136, "src": "fd00::a", "target": "fd00::a", "lladdr": "02:..", "length": 32, "smac": "02:.."}
       {"fragment": 16, "ident": 7, "src": "fd00::a"}    {"mark": "udp4", "tags": 1}.
   ip6frames.py udp-listen ADDRESS PORT SECONDS
       Exits 0 when one UDP datagram arrives at ADDRESS (IPv4 or IPv6) within SECONDS, 1 otherwise.
@@ -169,6 +169,7 @@ def describe(data):
     while len(data) >= offset + 2 and struct.unpack("!H", data[offset:offset + 2])[0] in TPIDS:
         offset, tags = offset + 4, tags + 1
     seen = {"tags": tags} if tags else {}
+    seen["smac"] = ":".join("%02x" % b for b in data[6:12])
     if MARK in data:
         label = data[data.index(MARK) + len(MARK):].split(b";")[0]
         seen["mark"] = label.decode(errors="replace")
