@@ -1,31 +1,45 @@
 internal import CNetlink
 internal import Glibc
 
-/// Hand-built link dumps, for answers libnl 3.7's link cache does not keep (the VLANs of bridge ports).
+/// Hand-built dumps, for answers libnl 3.7's caches do not keep: the VLANs of bridge ports, and routes
+/// that differ only in their nexthop (its route cache keeps one object per destination, table and metric,
+/// so of two default routes via two devices it would show one).
 extension RouteSocket {
     /// Sends an RTM_GETLINK dump request with `header` and the attributes `build` adds, and returns every
     /// RTM_NEWLINK of the answer, whole. A dump the kernel marked as interrupted by a concurrent change
     /// (NLM_F_DUMP_INTR) is retried, up to 10 times.
     func dumpLinks(_ operation: String, _ object: String, header: ifinfomsg,
                    build: (OpaquePointer) -> Bool) throws(NetlinkError) -> [[UInt8]] {
+        try dumpMessages(Int32(RTM_GETLINK), operation, object, header: header, build: build)
+    }
+
+    /// The same for RTM_GETROUTE of one address family: every RTM_NEWROUTE, whole.
+    func dumpRoutes(_ operation: String, _ object: String, family: Int32) throws(NetlinkError) -> [[UInt8]] {
+        var header = rtmsg()
+        header.rtm_family = UInt8(family)
+        return try dumpMessages(Int32(RTM_GETROUTE), operation, object, header: header) { _ in true }
+    }
+
+    private func dumpMessages<Header: BitwiseCopyable>(_ type: Int32, _ operation: String, _ object: String, header: Header,
+                                      build: (OpaquePointer) -> Bool) throws(NetlinkError) -> [[UInt8]] {
         var attempts = 0
         while true {
             do {
-                return try dumpLinksOnce(operation, object, header: header, build: build)
+                return try dumpOnce(type, operation, object, header: header, build: build)
             } catch where error.libnlCode == NLE_DUMP_INTR && attempts < 10 {
                 attempts += 1
             }
         }
     }
 
-    private func dumpLinksOnce(_ operation: String, _ object: String, header: ifinfomsg,
-                               build: (OpaquePointer) -> Bool) throws(NetlinkError) -> [[UInt8]] {
-        guard let message = nlmsg_alloc_simple(Int32(RTM_GETLINK), NLM_F_DUMP) else {
+    private func dumpOnce<Header: BitwiseCopyable>(_ type: Int32, _ operation: String, _ object: String, header: Header,
+                                  build: (OpaquePointer) -> Bool) throws(NetlinkError) -> [[UInt8]] {
+        guard let message = nlmsg_alloc_simple(type, NLM_F_DUMP) else {
             throw NetlinkError(operation: operation, object: object, errno: ENOMEM, reason: "out of memory")
         }
         defer { nlmsg_free(message) }
         var header = header
-        guard nlmsg_append(message, &header, MemoryLayout<ifinfomsg>.size, Int32(NLMSG_ALIGNTO)) == 0, build(message) else {
+        guard nlmsg_append(message, &header, MemoryLayout<Header>.size, Int32(NLMSG_ALIGNTO)) == 0, build(message) else {
             throw NetlinkError(operation: operation, object: object, errno: EMSGSIZE, reason: "request does not fit a netlink message")
         }
         try perform(operation, object) { min(nl_send_auto(sock, message), 0) }
