@@ -19,9 +19,10 @@ struct BridgeAdd {
                 if !plan.vlans.isEmpty { try vlans.checkFiltering(node: node, log: call.log) }
                 return bridge
             }
-            // With VLANs the pod end comes up only once its port has them.
+            // With VLANs the pod end comes up only once its port has them. Without `mtu` the veth takes the
+            // bridge's (ours: the reference leaves it at the kernel's 1500, which pulls a jumbo-frame bridge down).
             let podUp = !plan.disableContainerInterface
-            let port = BridgedPod.Port(bridge: bridge, mtu: plan.mtu, mac: plan.mac, podUp: podUp && plan.vlans.isEmpty,
+            let port = BridgedPod.Port(bridge: bridge, mtu: plan.mtu ?? bridge.mtu, mac: plan.mac, podUp: podUp && plan.vlans.isEmpty,
                                        hairpin: plan.hairpin, isolated: plan.portIsolation)
             var result = try BridgedPod.connect(port, call, node: node, pod: pod, records: plan.records, rollback: rollback)
             let hostVeth = result.interfaces[1].name
