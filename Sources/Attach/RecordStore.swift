@@ -54,7 +54,10 @@ public struct RecordStore<Record: Codable>: Sendable {
         return stale
     }
 
-    /// Removes a file `stale` returned.
+    /// Every readable record of the network, with its file name (for the sweep of `Leftovers`).
+    public func all() throws(CNIError) -> [(file: String, record: Record)] { try stale(keeping: []) }
+
+    /// Removes a file `stale` or `all` returned.
     public func remove(file: String) throws(CNIError) { try store.remove(name: file) }
 
     private func decode(_ bytes: [UInt8], file: String) throws(CNIError) -> Record {

@@ -3,8 +3,8 @@ import CNIKit
 import Netlink
 internal import Glibc
 
-/// ADD: bridge, pod port (and its VLANs), addresses and gateway, spoof check, record — each step undone
-/// if a later one fails.
+/// ADD: the network's leftovers of pods gone without a DEL, then bridge, pod port (and its VLANs),
+/// addresses and gateway, spoof check, record — each step undone if a later one fails.
 struct BridgeAdd {
     let call: Call
     let plan: BridgePlan
@@ -15,6 +15,7 @@ struct BridgeAdd {
         let vlans = BridgePortVLANs(vlans: plan.vlans, bridge: plan.bridge)
         return try Rollback.run { rollback in
             let bridge = try NodeBridge.withLock(plan.bridge) {
+                try BridgedPod.sweep(call, records: plan.records, node: node, alsoRemove: BridgeMasquerade.removeLeftover)
                 let bridge = try ensureBridge(node: node, rollback: rollback)
                 if !plan.vlans.isEmpty { try vlans.checkFiltering(node: node, log: call.log) }
                 return bridge

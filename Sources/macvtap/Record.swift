@@ -1,7 +1,9 @@
+import Attach
+
 /// What ADD did for one attachment, kept per network under `dataDir` (0600) so DEL and GC can undo it
 /// even when the config's details are gone: which flow, the macvtap's node-side name, and (device-plugin
 /// flow) the values to give the device back with.
-struct AttachmentRecord: Codable, Equatable {
+struct AttachmentRecord: Codable, Equatable, PodAttachmentRecord {
     var containerID: String
     var ifname: String
     var netns: String
@@ -14,4 +16,7 @@ struct AttachmentRecord: Codable, Equatable {
     var originalMAC: String?
     var originalMTU: UInt32?
     var originalPromiscuous: Bool?
+
+    var podNetns: String? { netns }
+    var podNetnsID: String? { netnsID }
 }
