@@ -6,19 +6,17 @@ import Netlink
 /// pushing its undo — and the DEL and GC that remove them.
 public enum BridgedPod {
     /// What ADD leaves for DEL, GC and the sweep of later ADDs (`Leftovers`).
-    public struct Record: Codable, Equatable, Sendable, PodAttachmentRecord {
+    public struct Record: Codable, Equatable, Sendable {
         public var containerID: String
         public var ifname: String
         public var bridge: String
         public var hostVeth: String
         /// The addresses IPAM gave (for cleanups keyed by address).
         public var addresses: [String]
-        /// The pod's namespace (CNI_NETNS) and its identity at ADD; absent in records of older versions.
+        /// The pod's namespace (CNI_NETNS) and its identity at ADD, for the sweep (`Leftovers`); absent in
+        /// records of older versions.
         public var netns: String?
         public var netnsID: String?
-
-        public var podNetns: String? { netns }
-        public var podNetnsID: String? { netnsID }
     }
 
     public struct Port: Sendable {
@@ -140,7 +138,7 @@ public enum BridgedPod {
     /// gone. Call it under the network's lock, before this ADD's IPAM (so a freed address can be its).
     public static func sweep(_ call: Call, records: RecordStore<Record>, node: borrowing RouteSocket,
                              alsoRemove: (Record) throws -> Void = { _ in }) throws {
-        Leftovers.sweep(try records.all(), log: call.log) { file, record in
+        Leftovers.sweep(try records.ofGonePods(), log: call.log) { file, record in
             try undo(record, file: file, call, records: records, node: node, alsoRemove: alsoRemove)
         }
     }

@@ -20,7 +20,7 @@ struct MacvtapAdd {
         let podPath = pod.path
         if case .standalone(let master) = plan.source { try checkMaster(master, node: node) }
         // The network's attachments whose pod is gone without a DEL (GC never comes from Multus or podman).
-        Leftovers.sweep(try plan.records.all(), log: call.log) { file, record in
+        Leftovers.sweep(try plan.records.ofGonePods(), log: call.log) { file, record in
             try MacvtapGC.undo(record, file: file, records: plan.records, node: node, log: call.log)
         }
 

@@ -16,7 +16,7 @@ struct TuningAdd {
         let socket = try RouteSocket(in: netns)
         let link = try socket.chainedInterface(ifname)
         let store = StateStore(directory: plan.dataDir)
-        Leftovers.sweep(try TuningGC.backups(of: call.conf.name, in: store), log: call.log) { file, backup in
+        Leftovers.sweep(try TuningGC.backups(of: call.conf.name, in: store, where: Leftovers.isGone), log: call.log) { file, backup in
             try TuningGC.undo(backup, file: file, in: store)
         }
         let file = Backup.fileName(containerID: call.environment.containerID, ifname: ifname)

@@ -7,7 +7,7 @@ import Netlink
 /// back. The file name and the first five keys are the reference plugin's, so a pod added by the
 /// reference and deleted by us (or the other way round) is still restored; `sysctl` is ours: the
 /// reference never restores sysctls.
-struct Backup: Codable, Equatable, PodAttachmentRecord {
+struct Backup: Codable, Equatable {
     var mac: String?
     var promisc: Bool?
     var mtu: Int?
@@ -24,9 +24,6 @@ struct Backup: Codable, Equatable, PodAttachmentRecord {
     /// exists — and only that one, should the path name another namespace by then (ours).
     var netns: String?
     var netnsID: String?
-
-    var podNetns: String? { netns }
-    var podNetnsID: String? { netnsID }
 
     static func fileName(containerID: String, ifname: String) -> String { "\(containerID)_\(ifname).json" }
 

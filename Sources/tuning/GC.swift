@@ -21,12 +21,14 @@ struct TuningGC {
         }
     }
 
-    /// The backups of `network`'s attachments, with their file names.
-    static func backups(of network: String, in store: StateStore) throws(CNIError) -> [(file: String, record: Backup)] {
+    /// The backups of `network`'s attachments that `include` accepts (it sees the backup as JSON, before it
+    /// is decoded), with their file names.
+    static func backups(of network: String, in store: StateStore,
+                        where include: (JSONValue) -> Bool = { _ in true }) throws(CNIError) -> [(file: String, record: Backup)] {
         var found: [(file: String, record: Backup)] = []
-        for name in try store.names() where name.hasSuffix(".json") {
-            guard let bytes = try store.read(name: name), let backup = try? Backup.decode(bytes, file: name),
-                  backup.containerID != nil, backup.network == network else { continue }
+        for (name, bytes) in try store.readFiles() where name.hasSuffix(".json") {
+            guard let json = try? JSONValue.parse(bytes), json["network"]?.stringValue == network, json["containerID"]?.stringValue != nil,
+                  include(json), let backup = try? Backup.decode(bytes, file: name) else { continue }
             found.append((name, backup))
         }
         return found
