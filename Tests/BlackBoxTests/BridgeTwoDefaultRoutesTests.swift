@@ -60,12 +60,15 @@ extension BlackBox {
         }
 
         /// eth0 on podman0, eth1 on podman1; CHECK of both; DEL eth1 (eth0 checked again), ADD eth1
-        /// again, DEL eth0 (eth1 checked again), DEL eth1.
+        /// again, DEL eth0 (eth1 checked again), DEL eth1. The pod starts with IPv6 disabled on `lo` and new
+        /// interfaces, as a runtime may leave it: both turn it on for the interfaces they give IPv6 to.
         private func run(_ impl: Implementation) throws -> Steps {
             let sandbox = try Sandbox()
             let cni = try CNI(sandbox, impl)
             try Self.install(sandbox)
             let pod = try sandbox.pod()
+            let state = NetState(netns: pod)
+            for key in ["net.ipv6.conf.default.disable_ipv6", "net.ipv6.conf.lo.disable_ipv6"] { try state.setSysctl(key, "1") }
             let identity = PodIdentity.random()
             func step(_ command: String, _ network: Int) throws {
                 let ifname = "eth\(network)"
@@ -78,6 +81,9 @@ extension BlackBox {
             try step("add", 0)
             try step("add", 1)
             steps.bothAdded = try Self.defaults(in: pod)
+            #expect(try state.sysctl("net.ipv6.conf.eth0.disable_ipv6") == "0" && state.sysctl("net.ipv6.conf.lo.disable_ipv6") == "0")
+            // The reference sets keep_addr_on_down since v1.7.0; Debian's 1.1.1 does not.
+            #expect(try state.sysctl("net.ipv6.conf.eth1.keep_addr_on_down") == (impl == .ours ? "1" : "0"), "\(impl)")
             try step("check", 0)
             try step("check", 1)
             try step("del", 1)
