@@ -104,7 +104,7 @@ extension RouteSocket {
     public func allBridgeVLANs(_ object: String? = nil) throws(NetlinkError) -> [Int32: [BridgeVLAN]] {
         var header = ifinfomsg()
         header.ifi_family = UInt8(AF_BRIDGE)
-        let messages = try dumpLinks("list bridge VLANs", object ?? netnsPath, header: header) { message in
+        let messages = try dump("list bridge VLANs", object ?? netnsPath, type: Int32(RTM_GETLINK), header: header) { message in
             nla_put_u32(message, Int32(IFLA_EXT_MASK), UInt32(RTEXT_FILTER_BRVLAN_COMPRESSED)) == 0
         }
         var result: [Int32: [BridgeVLAN]] = [:]

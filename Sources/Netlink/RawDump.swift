@@ -1,38 +1,25 @@
 internal import CNetlink
 internal import Glibc
 
-/// Hand-built dumps, for answers libnl 3.7's caches do not keep: the VLANs of bridge ports, and routes
-/// that differ only in their nexthop (its route cache keeps one object per destination, table and metric,
-/// so of two default routes via two devices it would show one).
+/// Hand-built dumps, for answers libnl 3.7's caches do not keep (the VLANs of bridge ports) or requests
+/// they cannot make (the addresses of one link only).
 extension RouteSocket {
-    /// Sends an RTM_GETLINK dump request with `header` and the attributes `build` adds, and returns every
-    /// RTM_NEWLINK of the answer, whole. A dump the kernel marked as interrupted by a concurrent change
-    /// (NLM_F_DUMP_INTR) is retried, up to 10 times.
-    func dumpLinks(_ operation: String, _ object: String, header: ifinfomsg,
-                   build: (OpaquePointer) -> Bool) throws(NetlinkError) -> [[UInt8]] {
-        try dumpMessages(Int32(RTM_GETLINK), operation, object, header: header, build: build)
-    }
-
-    /// The same for RTM_GETROUTE of one address family: every RTM_NEWROUTE, whole.
-    func dumpRoutes(_ operation: String, _ object: String, family: Int32) throws(NetlinkError) -> [[UInt8]] {
-        var header = rtmsg()
-        header.rtm_family = UInt8(family)
-        return try dumpMessages(Int32(RTM_GETROUTE), operation, object, header: header) { _ in true }
-    }
-
-    private func dumpMessages<Header: BitwiseCopyable>(_ type: Int32, _ operation: String, _ object: String, header: Header,
-                                      build: (OpaquePointer) -> Bool) throws(NetlinkError) -> [[UInt8]] {
+    /// Sends a dump request of `type` (RTM_GETLINK, RTM_GETADDR) with the family header `header` and the
+    /// attributes `build` adds, and returns every message of the answer, whole. A dump the kernel marked as
+    /// interrupted by a concurrent change (NLM_F_DUMP_INTR) is retried, up to 10 times.
+    func dump<Header>(_ operation: String, _ object: String, type: Int32, header: Header,
+                      build: (OpaquePointer) -> Bool = { _ in true }) throws(NetlinkError) -> [[UInt8]] {
         var attempts = 0
         while true {
             do {
-                return try dumpOnce(type, operation, object, header: header, build: build)
+                return try dumpOnce(operation, object, type: type, header: header, build: build)
             } catch where error.libnlCode == NLE_DUMP_INTR && attempts < 10 {
                 attempts += 1
             }
         }
     }
 
-    private func dumpOnce<Header: BitwiseCopyable>(_ type: Int32, _ operation: String, _ object: String, header: Header,
+    private func dumpOnce<Header>(_ operation: String, _ object: String, type: Int32, header: Header,
                                   build: (OpaquePointer) -> Bool) throws(NetlinkError) -> [[UInt8]] {
         guard let message = nlmsg_alloc_simple(type, NLM_F_DUMP) else {
             throw NetlinkError(operation: operation, object: object, errno: ENOMEM, reason: "out of memory")

@@ -9,8 +9,10 @@ extension RouteSocket {
     /// none), so compare fields, or delete it as is.
     public func routes(ipv6: Bool, table: UInt32? = 254) throws(NetlinkError) -> [Route] {
         let family = ipv6 ? AF_INET6 : AF_INET
-        let messages = try dumpRoutes("list \(ipv6 ? "IPv6" : "IPv4") routes of \(table.map { "table \($0)" } ?? "every table") in",
-                                      netnsPath, family: family)
+        var header = rtmsg()
+        header.rtm_family = UInt8(family)
+        let messages = try dump("list \(ipv6 ? "IPv6" : "IPv4") routes of \(table.map { "table \($0)" } ?? "every table") in",
+                                netnsPath, type: Int32(RTM_GETROUTE), header: header)
         // Parsed one message at a time: libnl's route cache would merge routes that differ only in their nexthop.
         return messages.flatMap { bytes -> [Route] in
             var bytes = bytes
