@@ -5,7 +5,7 @@ import Netlink
 /// its port flags, the IPAM lease and the pod's addresses, the spoof check, the record — each step
 /// pushing its undo — and the DEL and GC that remove them.
 public enum BridgedPod {
-    /// What ADD leaves for DEL and GC.
+    /// What ADD leaves for DEL, GC and the sweep of later ADDs (`Leftovers`).
     public struct Record: Codable, Equatable, Sendable {
         public var containerID: String
         public var ifname: String
@@ -13,6 +13,10 @@ public enum BridgedPod {
         public var hostVeth: String
         /// The addresses IPAM gave (for cleanups keyed by address).
         public var addresses: [String]
+        /// The pod's namespace (CNI_NETNS) and its identity at ADD, for the sweep (`Leftovers`); absent in
+        /// records of older versions.
+        public var netns: String?
+        public var netnsID: String?
     }
 
     public struct Port: Sendable {
@@ -42,8 +46,7 @@ public enum BridgedPod {
                                records: RecordStore<Record>, rollback: Rollback) throws -> Result {
         let environment = call.environment
         let hostName = HostVethName.derive(containerID: environment.containerID, ifname: environment.ifname)
-        try records.save(Record(containerID: environment.containerID, ifname: environment.ifname,
-                                bridge: port.bridge.name, hostVeth: hostName, addresses: []),
+        try records.save(Record(environment, bridge: port.bridge.name, hostVeth: hostName, addresses: []),
                          containerID: environment.containerID, ifname: environment.ifname, rollback: rollback)
         let veth = try PodVeth.create(
             .init(hostName: hostName, ifname: environment.ifname, mtu: port.mtu, mac: port.mac,
@@ -95,20 +98,19 @@ public enum BridgedPod {
         let environment = call.environment
         let (bridge, hostVeth) = (result.interfaces[0].name, result.interfaces[1].name)
         if podUp { try node.waitForForwarding(hostVeth, timeoutMilliseconds: 5000) }
-        try records.save(Record(containerID: environment.containerID, ifname: environment.ifname, bridge: bridge,
-                                hostVeth: hostVeth, addresses: result.ips.map(\.address)),
+        try records.save(Record(environment, bridge: bridge, hostVeth: hostVeth, addresses: result.ips.map(\.address)),
                          containerID: environment.containerID, ifname: environment.ifname)
         result.interfaces[0].mac = try node.existingLink(named: bridge).mac?.description ?? ""
         result.interfaces[1].mac = try node.existingLink(named: hostVeth).mac?.description ?? ""
         if let dns = call.conf.dns, !dns.isEmpty { result.dns = dns }
     }
 
-    /// DEL: releases the lease, removes the veth through its node-side name (so a renamed pod interface or
-    /// a vanished namespace leaves nothing behind), the spoof-check rules whatever the config says now,
-    /// and the record. Every "already gone" is success.
+    /// DEL: removes the veth through its node-side name (so a renamed pod interface or a vanished namespace
+    /// leaves nothing behind) and the spoof-check rules whatever the config says now, then releases the
+    /// lease (after the device, as the reference since v1.2.0: no other pod gets the address while this one
+    /// still holds it), then the record. Every "already gone" is success.
     public static func detach(_ call: Call, records: RecordStore<Record>) throws {
         let environment = call.environment
-        if call.conf.ipam != nil { try IPAM.del(call) }
         // The bridge's node-address sets are refreshed (or dropped) when the record says which bridge it was.
         let bridge = (try? records.load(containerID: environment.containerID, ifname: environment.ifname))??.bridge
         let node = try RouteSocket()
@@ -123,21 +125,50 @@ public enum BridgedPod {
             }
         }
         try SpoofCheck.remove(hostVeth: hostName, bridge: bridge, on: try NftSocket())
+        if call.conf.ipam != nil { try IPAM.del(call) }
         try records.remove(containerID: environment.containerID, ifname: environment.ifname)
     }
 
-    /// GC: the attachments the runtime no longer lists lose their IPAM lease (an IPAM DEL for each),
-    /// veth, rules and record; `alsoRemove` takes away what the plugin itself added for one (before its
+    /// GC: the attachments the runtime no longer lists lose their veth, rules, IPAM lease (an IPAM DEL for
+    /// each) and record; `alsoRemove` takes away what the plugin itself added for one (before its
     /// record goes).
     public static func collect(_ call: Call, records: RecordStore<Record>,
                                alsoRemove: (Record) throws -> Void = { _ in }) throws {
         let node = try RouteSocket()
         for (file, record) in try records.stale(keeping: call.conf.validAttachments ?? []) {
-            if call.conf.ipam != nil { try IPAM.release(call, containerID: record.containerID, ifname: record.ifname) }
-            try PodVeth.deleteIfPresent(record.hostVeth, in: node)
-            try SpoofCheck.remove(hostVeth: record.hostVeth, bridge: record.bridge, on: try NftSocket())
-            try alsoRemove(record)
-            try records.remove(file: file)
+            try undo(record, file: file, call, records: records, node: node, holdingBridgeLock: false, alsoRemove: alsoRemove)
         }
+    }
+
+    /// ADD's sweep (`Leftovers`): what GC removes, for the network's attachments whose pod namespace is
+    /// gone. Call it under the network's lock, before this ADD's IPAM (so a freed address can be its).
+    public static func sweep(_ call: Call, records: RecordStore<Record>, node: borrowing RouteSocket,
+                             alsoRemove: (Record) throws -> Void = { _ in }) throws {
+        Leftovers.sweep(try records.ofGonePods(), log: call.log) { file, record in
+            try undo(record, file: file, call, records: records, node: node, holdingBridgeLock: true, alsoRemove: alsoRemove)
+        }
+    }
+
+    /// `holdingBridgeLock`: the caller holds the lock of `record.bridge` (ADD's sweep), which the spoof
+    /// check's node-address refresh needs; taken here otherwise (GC).
+    private static func undo(_ record: Record, file: String, _ call: Call, records: RecordStore<Record>,
+                             node: borrowing RouteSocket, holdingBridgeLock: Bool, alsoRemove: (Record) throws -> Void) throws {
+        try PodVeth.deleteIfPresent(record.hostVeth, in: node)
+        if holdingBridgeLock {
+            try SpoofCheck.remove(hostVeth: record.hostVeth, holdingLockOf: record.bridge, on: try NftSocket())
+        } else {
+            try SpoofCheck.remove(hostVeth: record.hostVeth, bridge: record.bridge, on: try NftSocket())
+        }
+        try alsoRemove(record)
+        if call.conf.ipam != nil { try IPAM.release(call, containerID: record.containerID, ifname: record.ifname) }
+        try records.remove(file: file)
+    }
+}
+
+extension BridgedPod.Record {
+    /// The record of this call's attachment, with the identity its pod namespace has now.
+    init(_ environment: Environment, bridge: String, hostVeth: String, addresses: [String]) {
+        self.init(containerID: environment.containerID, ifname: environment.ifname, bridge: bridge, hostVeth: hostVeth,
+                  addresses: addresses, netns: environment.netns, netnsID: environment.netns.flatMap(PodNamespace.identity))
     }
 }

@@ -51,15 +51,16 @@ extension BridgedPod {
         let flags = try node.bridgePort(hostName)
         if flags.hairpin != port.hairpin { drift.append("host veth \(hostName) hairpin is \(flags.hairpin), configured \(port.hairpin)") }
         if flags.isolated != port.isolated { drift.append("host veth \(hostName) isolation is \(flags.isolated), configured \(port.isolated)") }
-        drift += try addressDrift(previous, ifname: ifname, pod: podSocket)
+        drift += try addressDrift(previous, ifname: ifname, index: podLink.index, pod: podSocket)
         if spoofCheck, try !SpoofCheck.isInstalled(hostVeth: hostName, on: try NftSocket()) {
             drift.append("the spoof-check rules of host veth \(hostName) are missing")
         }
         return drift
     }
 
-    /// The pod still has every address and route of the result.
-    private static func addressDrift(_ previous: Result, ifname: String, pod: borrowing RouteSocket) throws -> [String] {
+    /// The pod still has every address of the result, and every route of it through its interface (another
+    /// network's interface may route the same destination: a default route each).
+    private static func addressDrift(_ previous: Result, ifname: String, index: Int32, pod: borrowing RouteSocket) throws -> [String] {
         let addresses = Set(try pod.addresses(of: ifname))
         var drift = previous.ips.compactMap { IPNetwork($0.address) }.filter { !addresses.contains($0) }
             .map { "\(ifname) lost the address \($0)" }
@@ -68,8 +69,9 @@ extension BridgedPod {
             for route in previous.routes {
                 guard let destination = IPNetwork(route.dst), destination.address.isIPv4 != ipv6 else { continue }
                 let gateway = route.gw.flatMap(IPAddress.init)
-                if !routes.contains(where: { $0.destination == destination.network && (gateway == nil || $0.gateway == gateway) }) {
-                    drift.append("the route to \(route.dst)\(route.gw.map { " via \($0)" } ?? "") is missing in the pod")
+                if !routes.contains(where: { $0.destination == destination.network && $0.interfaceIndex == index
+                    && (gateway == nil || $0.gateway == gateway) }) {
+                    drift.append("the route to \(route.dst)\(route.gw.map { " via \($0)" } ?? "") dev \(ifname) is missing in the pod")
                 }
             }
         }

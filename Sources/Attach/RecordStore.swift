@@ -54,7 +54,18 @@ public struct RecordStore<Record: Codable>: Sendable {
         return stale
     }
 
-    /// Removes a file `stale` returned.
+    /// For ADD's sweep: the records of pods whose namespace is gone (`Leftovers.isGone`), with their file
+    /// names. The others are parsed only as far as their namespace; files that do not decode are left alone.
+    public func ofGonePods() throws(CNIError) -> [(file: String, record: Record)] {
+        var gone: [(file: String, record: Record)] = []
+        for (name, bytes) in try store.readFiles() where name.hasSuffix(".json") {
+            guard let json = try? JSONValue.parse(bytes), Leftovers.isGone(json), let record = try? decode(bytes, file: name) else { continue }
+            gone.append((name, record))
+        }
+        return gone
+    }
+
+    /// Removes a file `stale` or `ofGonePods` returned.
     public func remove(file: String) throws(CNIError) { try store.remove(name: file) }
 
     private func decode(_ bytes: [UInt8], file: String) throws(CNIError) -> Record {

@@ -100,6 +100,11 @@ public enum SpoofCheck {
         try NodeBridge.withLock(bridge) { try removeLocked(hostVeth: hostVeth, bridge: bridge, socket) }
     }
 
+    /// The same, for a caller that already holds the lock of `bridge`.
+    public static func remove(hostVeth: String, holdingLockOf bridge: String, on socket: borrowing NftSocket) throws {
+        try removeLocked(hostVeth: hostVeth, bridge: bridge, socket)
+    }
+
     /// Under the bridge's lock when there is a bridge; takes the nftables lock.
     private static func removeLocked(hostVeth: String, bridge: String?, _ socket: borrowing NftSocket) throws {
         try withLock { try removeUnderLocks(hostVeth: hostVeth, bridge: bridge, socket) }

@@ -16,10 +16,12 @@ func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Int32 {
     return 0
 }
 
-/// Reads until end of file, retrying EINTR; nil with errno set on failure.
-func readAll(_ fd: Int32) -> [UInt8]? {
+/// Reads until end of file, retrying EINTR; nil with errno set on failure. `expected` (a regular file's
+/// size) sizes the buffer: a read that returns less than asked for met the end of the file, so a file
+/// that did not grow takes one read(2).
+func readAll(_ fd: Int32, expected: Int? = nil) -> [UInt8]? {
     var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 65536)
+    var chunk = [UInt8](repeating: 0, count: expected.map { $0 + 1 } ?? 65536)
     while true {
         let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
         if count < 0 {
@@ -28,6 +30,7 @@ func readAll(_ fd: Int32) -> [UInt8]? {
         }
         if count == 0 { return bytes }
         bytes += chunk[..<count]
+        if expected != nil, count < chunk.count { return bytes }
     }
 }
 

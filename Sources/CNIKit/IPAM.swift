@@ -54,18 +54,21 @@ public enum IPAM {
         }
     }
 
-    /// GC: releases the lease of one stale attachment with an IPAM DEL for it (no CNI_NETNS: the pod may
-    /// be gone). GC configs are 1.1.0, which IPAM plugins before it refuse: DEL has no result, so the
-    /// config goes in the newest version the delegate speaks.
+    /// GC (and ADD's sweep of gone pods): releases the lease of one stale attachment with an IPAM DEL for
+    /// it (no CNI_NETNS: the pod may be gone; no CNI_ARGS: those of the call name another pod). GC configs
+    /// are 1.1.0, which IPAM plugins before it refuse: DEL has no result, so the config goes in the newest
+    /// version the delegate speaks.
     public static func release(_ call: Call, containerID: String, ifname: String) throws(CNIError) {
         var environment = call.environment
         environment.command = .del
         environment.containerID = containerID
         environment.ifname = ifname
         environment.netns = nil
+        environment.args = CNIArgs()
         environment.variables["CNI_CONTAINERID"] = containerID
         environment.variables["CNI_IFNAME"] = ifname
         environment.variables.removeValue(forKey: "CNI_NETNS")
+        environment.variables.removeValue(forKey: "CNI_ARGS")
         let stdin = try delegateStdin(call)
         try del(Call(environment: environment, stdin: stdin, conf: call.conf, log: call.log))
     }

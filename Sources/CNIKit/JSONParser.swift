@@ -22,13 +22,31 @@ struct JSONParser {
     private let bytes: [UInt8]
     private var index = 0
     private var depth = 0
+    /// `duplicateKeys`: the top-level member whose object's repeated keys are collected, whether the parser
+    /// is inside it, and what it found.
+    private var watched: String?
+    private var inWatched = false
+    private var duplicates: [String] = []
 
     static func parse(_ bytes: [UInt8]) throws(SyntaxError) -> JSONValue {
         var parser = JSONParser(bytes: bytes)
-        parser.skipWhitespace()
-        let value = try parser.value()
-        parser.skipWhitespace()
-        guard parser.index == bytes.count else { throw parser.unexpected("the end of the input") }
+        return try parser.document()
+    }
+
+    /// The keys that appear more than once in the object that is the top-level member `member` (each once,
+    /// in the order they repeat): parsing keeps only the first, so a check that refuses repeats needs this.
+    static func duplicateKeys(in bytes: [UInt8], ofMember member: String) throws(SyntaxError) -> [String] {
+        var parser = JSONParser(bytes: bytes)
+        parser.watched = member
+        _ = try parser.document()
+        return parser.duplicates
+    }
+
+    private mutating func document() throws(SyntaxError) -> JSONValue {
+        skipWhitespace()
+        let value = try value()
+        skipWhitespace()
+        guard index == bytes.count else { throw unexpected("the end of the input") }
         return value
     }
 
@@ -62,8 +80,15 @@ struct JSONParser {
                 skipWhitespace()
                 try expect(UInt8(ascii: ":"))
                 skipWhitespace()
+                let outer = inWatched
+                if depth == 1, key == watched { inWatched = true }
                 let member = try value()
-                if members[key] == nil { members[key] = member }
+                inWatched = outer
+                if members[key] == nil {
+                    members[key] = member
+                } else if inWatched, depth == 2, !duplicates.contains(key) {
+                    duplicates.append(key)
+                }
                 skipWhitespace()
             } while consume(UInt8(ascii: ","))
             try expect(UInt8(ascii: "}"))

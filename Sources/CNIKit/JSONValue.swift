@@ -52,6 +52,16 @@ public enum JSONValue: Codable, Equatable, Sendable {
         }
     }
 
+    /// The keys repeated in the object that is the top-level member `member` of the JSON text `bytes`
+    /// (parsing keeps the first of each); invalid JSON is a decode failure (code 6).
+    public static func duplicateKeys(in bytes: [UInt8], ofMember member: String) throws(CNIError) -> [String] {
+        do {
+            return try JSONParser.duplicateKeys(in: bytes, ofMember: member)
+        } catch {
+            throw CNIError(.decodeFailure, "the input is not valid JSON", details: error.description)
+        }
+    }
+
     /// The value as JSON text with sorted keys; `pretty` indents it (see `JSONWriter`).
     public func serialized(pretty: Bool = false) -> String {
         // Non-finite numbers have no JSON form; parsing never yields them.

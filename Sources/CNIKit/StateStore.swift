@@ -52,6 +52,21 @@ public struct StateStore: Sendable {
     public func read(name: String) throws(CNIError) -> [UInt8]? {
         try validate(name)
         guard let dir = try openDirectory() else { return nil }
+        return try read(name, in: dir)
+    }
+
+    /// Every stored file with its contents, the directory opened once (ADD's sweep reads a network's
+    /// records); empty when the directory does not exist. Temp files are left out.
+    public func readFiles() throws(CNIError) -> [(name: String, bytes: [UInt8])] {
+        guard let dir = try openDirectory() else { return [] }
+        var files: [(name: String, bytes: [UInt8])] = []
+        for name in try names(in: dir) {
+            if let bytes = try read(name, in: dir) { files.append((name, bytes)) }
+        }
+        return files
+    }
+
+    private func read(_ name: String, in dir: borrowing OpenDirectory) throws(CNIError) -> [UInt8]? {
         // O_NONBLOCK: a FIFO planted at the name must not hang the plugin; regular files ignore it.
         let fd = openat(dir.fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
         guard fd >= 0 else {
@@ -63,7 +78,7 @@ public struct StateStore: Sendable {
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw failure("stat", "\(directory)/\(name)") }
         guard info.st_mode & S_IFMT == S_IFREG else { throw notRegular("\(directory)/\(name)") }
-        guard let bytes = readAll(fd) else { throw failure("read", "\(directory)/\(name)") }
+        guard let bytes = readAll(fd, expected: Int(info.st_size)) else { throw failure("read", "\(directory)/\(name)") }
         return bytes
     }
 
@@ -78,6 +93,10 @@ public struct StateStore: Sendable {
     /// Temp files are left out.
     public func names() throws(CNIError) -> [String] {
         guard let dir = try openDirectory() else { return [] }
+        return try names(in: dir)
+    }
+
+    private func names(in dir: borrowing OpenDirectory) throws(CNIError) -> [String] {
         let listing = dup(dir.fd)
         guard listing >= 0, let stream = fdopendir(listing) else {
             if listing >= 0 { close(listing) }

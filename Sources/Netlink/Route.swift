@@ -38,11 +38,15 @@ public struct Route: Equatable, Sendable, CustomStringConvertible {
         self.scope = scope
     }
 
-    /// In `ip route` words, for messages: "default via 10.1.1.1 dev #3 metric 100".
-    public var description: String {
+    /// In `ip route` words, for messages: "default via 10.1.1.1 dev #3 metric 100" (`RouteSocket`'s
+    /// errors name the device instead: "dev eth1").
+    public var description: String { description(device: nil) }
+
+    /// The same, with `device` as the name of the interface (`dev eth1`); nil prints its index.
+    public func description(device: String?) -> String {
         var parts = [destination.isDefault ? "default" : destination.network.description]
         if let gateway { parts.append("via \(gateway)") }
-        if let interfaceIndex { parts.append("dev #\(interfaceIndex)") }
+        if let interfaceIndex { parts.append("dev \(device ?? "#\(interfaceIndex)")") }
         if let metric { parts.append("metric \(metric)") }
         if let mtu { parts.append("mtu \(mtu)") }
         if let advmss { parts.append("advmss \(advmss)") }
@@ -51,23 +55,30 @@ public struct Route: Equatable, Sendable, CustomStringConvertible {
         return parts.joined(separator: " ")
     }
 
-    /// Reads a libnl route with at most one nexthop; nil for multipath routes and non-unicast types.
-    init?(_ route: OpaquePointer) {
+    /// Reads a libnl route: one `Route` per nexthop, so a multipath route (IPv6 joins routes to one
+    /// destination via several gateways into one) is read as the routes it was made of; none for
+    /// non-unicast types.
+    static func all(in route: OpaquePointer) -> [Route] {
         let ipv6 = rtnl_route_get_family(route) == AF_INET6
-        guard rtnl_route_get_type(route) == UInt8(RTN_UNICAST), rtnl_route_get_nnexthops(route) <= 1,
-              let dst = rtnl_route_get_dst(route), let address = IPAddress(nlAddress: dst, ipv6: ipv6),
-              let destination = IPNetwork(address: address, prefixLength: Int(nl_addr_get_prefixlen(dst))) else { return nil }
-        self.init(destination: destination)
-        if rtnl_route_get_nnexthops(route) == 1, let hop = rtnl_route_nexthop_n(route, 0) {
-            gateway = rtnl_route_nh_get_gateway(hop).flatMap { IPAddress(nlAddress: $0, ipv6: ipv6) }
-            let index = rtnl_route_nh_get_ifindex(hop)
-            interfaceIndex = index > 0 ? index : nil
+        guard rtnl_route_get_type(route) == UInt8(RTN_UNICAST), let dst = rtnl_route_get_dst(route),
+              let address = IPAddress(nlAddress: dst, ipv6: ipv6),
+              let destination = IPNetwork(address: address, prefixLength: Int(nl_addr_get_prefixlen(dst))) else { return [] }
+        var base = Route(destination: destination)
+        base.metric = rtnl_route_get_priority(route)
+        base.mtu = Route.metric(route, RTAX_MTU)
+        base.advmss = Route.metric(route, RTAX_ADVMSS)
+        base.table = rtnl_route_get_table(route)
+        base.scope = rtnl_route_get_scope(route)
+        let hops = Int(rtnl_route_get_nnexthops(route))
+        guard hops > 0 else { return [base] }
+        return (0..<hops).compactMap { index in
+            guard let hop = rtnl_route_nexthop_n(route, Int32(index)) else { return nil }
+            var one = base
+            one.gateway = rtnl_route_nh_get_gateway(hop).flatMap { IPAddress(nlAddress: $0, ipv6: ipv6) }
+            let interface = rtnl_route_nh_get_ifindex(hop)
+            one.interfaceIndex = interface > 0 ? interface : nil
+            return one
         }
-        metric = rtnl_route_get_priority(route)
-        mtu = Route.metric(route, RTAX_MTU)
-        advmss = Route.metric(route, RTAX_ADVMSS)
-        table = rtnl_route_get_table(route)
-        scope = rtnl_route_get_scope(route)
     }
 
     private static func metric(_ route: OpaquePointer, _ which: Int) -> UInt32? {

@@ -3,8 +3,8 @@ import CNIKit
 import Netlink
 internal import Glibc
 
-/// ADD: bridge, pod port (and its VLANs), addresses and gateway, spoof check, record — each step undone
-/// if a later one fails.
+/// ADD: the network's leftovers of pods gone without a DEL, then bridge, pod port (and its VLANs),
+/// addresses and gateway, spoof check, record — each step undone if a later one fails.
 struct BridgeAdd {
     let call: Call
     let plan: BridgePlan
@@ -15,13 +15,15 @@ struct BridgeAdd {
         let vlans = BridgePortVLANs(vlans: plan.vlans, bridge: plan.bridge)
         return try Rollback.run { rollback in
             let bridge = try NodeBridge.withLock(plan.bridge) {
+                try BridgedPod.sweep(call, records: plan.records, node: node, alsoRemove: BridgeMasquerade.removeLeftover)
                 let bridge = try ensureBridge(node: node, rollback: rollback)
                 if !plan.vlans.isEmpty { try vlans.checkFiltering(node: node, log: call.log) }
                 return bridge
             }
-            // With VLANs the pod end comes up only once its port has them.
+            // With VLANs the pod end comes up only once its port has them. Without `mtu` the veth takes the
+            // bridge's (ours: the reference leaves it at the kernel's 1500, which pulls a jumbo-frame bridge down).
             let podUp = !plan.disableContainerInterface
-            let port = BridgedPod.Port(bridge: bridge, mtu: plan.mtu, mac: plan.mac, podUp: podUp && plan.vlans.isEmpty,
+            let port = BridgedPod.Port(bridge: bridge, mtu: plan.mtu ?? bridge.mtu, mac: plan.mac, podUp: podUp && plan.vlans.isEmpty,
                                        hairpin: plan.hairpin, isolated: plan.portIsolation)
             var result = try BridgedPod.connect(port, call, node: node, pod: pod, records: plan.records, rollback: rollback)
             let hostVeth = result.interfaces[1].name

@@ -24,6 +24,11 @@ struct BridgeMasquerade {
         try Masquerade.remove(id: hostVeth, addresses: [], on: try NftSocket())
     }
 
+    /// GC and ADD's sweep: the masquerade of a stale attachment, whatever its config said.
+    static func removeLeftover(_ record: BridgedPod.Record) throws {
+        try Masquerade.remove(id: record.hostVeth, addresses: [], on: try NftSocket())
+    }
+
     func isInstalled(_ result: Result) throws -> Bool {
         try Masquerade.isInstalled(id: hostVeth, addresses: result.ips.compactMap { IPNetwork($0.address) }, on: try NftSocket())
     }

@@ -2,9 +2,9 @@ import CNIKit
 import Netlink
 internal import Glibc
 
-/// The VLANs of a pod's port, as the reference plugin sets them: with `preserveDefaultVlan` false the
-/// port first loses the VLANs it joined with (the bridge's default PVID), then gets the access VLAN
-/// (`pvid untagged`) or the trunk's VLANs (tagged).
+/// The VLANs of a pod's port, as the reference plugin sets them since v1.8.0: with `preserveDefaultVlan`
+/// false (the default) the port first loses the VLANs it joined with (the bridge's default PVID), then
+/// gets the access or native VLAN (`pvid untagged`) and the trunk's VLANs (tagged).
 struct BridgePortVLANs {
     let vlans: PortVLANs
     let bridge: String
@@ -57,7 +57,7 @@ struct BridgePortVLANs {
         let defaultPVID = try node.bridgeDefaultPVID(of: bridge) ?? 0
         let extra = actual.keys.filter { configured[$0] == nil && !(vlans.preserveDefault && $0 == defaultPVID) }.sorted()
         if !extra.isEmpty {
-            let note = extra.contains(defaultPVID) ? " (preserveDefaultVlan false takes the default VLAN \(defaultPVID) off the port)" : ""
+            let note = extra.contains(defaultPVID) ? " (preserveDefaultVlan is false: the default VLAN \(defaultPVID) comes off the port)" : ""
             drift.append("host veth \(hostVeth) has VLAN \(PortVLANs.describe(extra)), which the config does not give it\(note)")
         }
         if vlans.preserveDefault, defaultPVID != 0, configured[defaultPVID] == nil, actual[defaultPVID] == nil {

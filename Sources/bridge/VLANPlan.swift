@@ -1,18 +1,24 @@
 import CNIKit
 import Netlink
 
-/// `vlan`, `vlanTrunk` and `preserveDefaultVlan`, validated: what the pod's port on the bridge carries.
-/// An access port (`vlan`: untagged frames of the pod are in that VLAN) or a trunk (`vlanTrunk`: the pod
-/// sends and receives those VLANs tagged), as in the reference plugin; never both.
+/// `vlan`, `vlanTrunk` and `preserveDefaultVlan`, validated: what the pod's port on the bridge carries,
+/// as the reference plugin sets it since v1.8.0. An access port (`vlan`: untagged frames of the pod are in
+/// that VLAN), a trunk (`vlanTrunk`: the pod sends and receives those VLANs tagged, and VLAN 1 untagged),
+/// or both: a trunk whose native (untagged) VLAN is `vlan`.
 struct PortVLANs: Equatable, Sendable {
-    /// The access VLAN (PVID, egress untagged); nil for none (`vlan` 0 or absent).
+    /// The access VLAN, or the trunk's native one (PVID, egress untagged); nil for none (`vlan` 0 or absent).
     var access: UInt16?
     /// The trunk's VLANs (tagged), sorted, overlapping and adjacent entries merged.
     var trunk: [ClosedRange<UInt16>]
-    /// false removes the bridge's default VLAN (PVID 1 unless the bridge says otherwise) from the port.
+    /// false (the default since reference v1.8.0) removes the VLANs the port joined with (the bridge's
+    /// default PVID, 1 unless the bridge says otherwise) before it gets its own.
     var preserveDefault: Bool
 
-    static let none = PortVLANs(access: nil, trunk: [], preserveDefault: true)
+    /// A trunk without `vlan` carries this VLAN untagged, whatever the bridge's default PVID (the
+    /// reference's native VLAN).
+    static let trunkNative: UInt16 = 1
+
+    static let none = PortVLANs(access: nil, trunk: [], preserveDefault: false)
 
     var isEmpty: Bool { access == nil && trunk.isEmpty }
 
@@ -23,22 +29,26 @@ struct PortVLANs: Equatable, Sendable {
     }
 
     init(_ config: BridgeConfig) throws(CNIError) {
-        preserveDefault = config.preserveDefaultVlan ?? true
+        preserveDefault = config.preserveDefaultVlan ?? false
         let vlan = config.vlan ?? 0
         guard (0...4094).contains(vlan) else {
             throw CNIError(.invalidConfig, "vlan: \(vlan) is not a VLAN ID (1 to 4094, 0 or absent for none)")
         }
         access = vlan == 0 ? nil : UInt16(vlan)
         trunk = try PortVLANs.trunk(config.vlanTrunk ?? [])
-        if access != nil && !trunk.isEmpty {
-            throw CNIError(.invalidConfig, "vlan and vlanTrunk: cannot set both; a pod's port is either an access port (vlan) or a trunk (vlanTrunk)")
+        if let access, trunk.contains(where: { $0.contains(access) }) {
+            throw CNIError(.invalidConfig, "vlan and vlanTrunk: VLAN \(access) cannot be both the trunk's native (untagged) VLAN and one of its tagged VLANs; take it out of vlanTrunk, or set another vlan")
         }
     }
 
-    /// What ADD puts on the port, in this order (a `pvid` VLAN takes the PVID from the default one).
+    /// What ADD puts on the port, in this order (a `pvid` VLAN takes the PVID from the default one): the
+    /// access or native VLAN, the trunk's VLANs, and for a trunk without `vlan` VLAN 1 as its native one.
     var additions: [BridgeVLANRange] {
-        if let access { return [BridgeVLANRange(access...access, pvid: true, untagged: true)] }
-        return trunk.map { BridgeVLANRange($0) }
+        let native = access ?? (trunk.isEmpty ? nil : PortVLANs.trunkNative)
+        let trunkRanges = trunk.map { BridgeVLANRange($0) }
+        guard let native else { return trunkRanges }
+        let untagged = BridgeVLANRange(native...native, pvid: true, untagged: true)
+        return access == nil ? trunkRanges + [untagged] : [untagged] + trunkRanges
     }
 
     /// The configured VLANs by ID, with the flags ADD gives them.

@@ -3,8 +3,9 @@ import CNIKit
 import Netlink
 import OverlayCore
 
-/// ADD: under the network's lock, the bridge and the tunnel set reconciled with the peers; then the
-/// pod's port, addresses, spoof check and record, each undone if a later step fails.
+/// ADD: under the network's lock, the leftovers of the network's pods gone without a DEL, the bridge and
+/// the tunnel set reconciled with the peers (tunnels of peers no longer listed go); then the pod's port,
+/// addresses, spoof check and record, each undone if a later step fails.
 struct OverlayAdd {
     let call: Call
     let plan: OverlayPlan
@@ -23,6 +24,7 @@ struct OverlayAdd {
             // The pod's port joins while the lock is held: a GC that sees no attachment of the network removes
             // the bridge and its tunnels under the same lock, and must not do so between our two steps.
             var result = try NodeBridge.withLock(plan.bridge) {
+                try BridgedPod.sweep(call, records: plan.records, node: node)
                 let underlay = try Underlay.resolve(peers: peers, configuredMTU: plan.configuredMTU, node: node)
                 try refuseNodeLocalIPAM(underlay)
                 try VNIClaim(owner: plan.owner).refuseOthers(node: node)

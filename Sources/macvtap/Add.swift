@@ -2,9 +2,10 @@ import Attach
 import CNIKit
 import Netlink
 
-/// ADD: record the attachment, find (device-plugin flow) or create (standalone flow) the macvtap on the
-/// node, move it into the pod, configure it and chown its tap device — each step undone if a later one
-/// fails: a macvtap we created is deleted, a device plugin's is given back to the node under its name.
+/// ADD: sweep the network's leftovers of pods gone without a DEL, record the attachment, find (device-plugin
+/// flow) or create (standalone flow) the macvtap on the node, move it into the pod, configure it and chown
+/// its tap device — each step undone if a later one fails: a macvtap we created is deleted, a device
+/// plugin's is given back to the node under its name.
 struct MacvtapAdd {
     let call: Call
     let plan: MacvtapPlan
@@ -18,6 +19,10 @@ struct MacvtapAdd {
         }
         let podPath = pod.path
         if case .standalone(let master) = plan.source { try checkMaster(master, node: node) }
+        // The network's attachments whose pod is gone without a DEL (GC never comes from Multus or podman).
+        Leftovers.sweep(try plan.records.ofGonePods(), log: call.log) { file, record in
+            try MacvtapGC.undo(record, file: file, records: plan.records, node: node, log: call.log)
+        }
 
         return try Rollback.run { rollback in
             var record = AttachmentRecord(containerID: environment.containerID, ifname: environment.ifname,

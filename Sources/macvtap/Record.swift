@@ -5,7 +5,8 @@ struct AttachmentRecord: Codable, Equatable {
     var containerID: String
     var ifname: String
     var netns: String
-    /// The pod namespace's identity at ADD (`PodNamespace.identity`): GC touches only that namespace.
+    /// The pod namespace's identity at ADD (`PodNamespace.identity`): GC touches only that namespace, and
+    /// ADD's sweep (`Leftovers`) removes the record once it is gone.
     var netnsID: String?
     /// True when the device plugin made the macvtap (it goes back to the node); false when we did (it is deleted).
     var devicePlugin: Bool

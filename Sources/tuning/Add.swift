@@ -2,8 +2,9 @@ import Attach
 import CNIKit
 import Netlink
 
-/// ADD: save the original values, then apply the plan. A failure puts the originals back and removes
-/// the backup, so a failed ADD leaves the pod as it found it.
+/// ADD: remove the network's backups of pods gone without a DEL, save the original values, then apply the
+/// plan. A failure puts the originals back and removes the backup, so a failed ADD leaves the pod as it
+/// found it.
 struct TuningAdd {
     let call: Call
     let plan: TuningPlan
@@ -15,6 +16,9 @@ struct TuningAdd {
         let socket = try RouteSocket(in: netns)
         let link = try socket.chainedInterface(ifname)
         let store = StateStore(directory: plan.dataDir)
+        Leftovers.sweep(try TuningGC.backups(of: call.conf.name, in: store, where: Leftovers.isGone), log: call.log) { file, backup in
+            try TuningGC.undo(backup, file: file, in: store)
+        }
         let file = Backup.fileName(containerID: call.environment.containerID, ifname: ifname)
         let earlier = try store.read(name: file).map { bytes throws(CNIError) in try Backup.decode(bytes, file: file) }
         let current = try netns.run {

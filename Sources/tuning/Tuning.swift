@@ -33,8 +33,12 @@ enum Tuning: CNIPlugin {
         try TuningGC(dataDir: try config.backupDirectory(policy: call.policy), network: call.conf.name, valid: call.conf.validAttachments ?? []).run()
     }
 
+    /// ADD and CHECK refuse a config with a repeated `sysctl` key, as the reference does since v1.2.0.
     private static func planned(_ call: Call) throws -> TuningPlan {
-        try TuningPlan(try call.decode(TuningConfig.self), environment: call.environment, policy: call.policy,
+        if let key = try JSONValue.duplicateKeys(in: call.stdin, ofMember: "sysctl").first {
+            throw CNIError(.invalidConfig, "sysctl: the key \"\(key)\" is given more than once; give each sysctl once")
+        }
+        return try TuningPlan(try call.decode(TuningConfig.self), environment: call.environment, policy: call.policy,
                        allowlist: try SysctlAllowlist.load())
     }
 

@@ -20,6 +20,9 @@ import Testing
 /// - A bad MAC fails (999) only when the veth is made: the bridge has been created already.
 /// - Wrong types are code 999 (ours: 7); both name the key.
 /// - `macspoofchk` needs the `nft` binary on the node.
+/// - Newer releases than 1.1.1 (which ours follows, README: bridge): DEL removes the veth before IPAM DEL
+///   (v1.2.0), `keep_addr_on_down` on a pod interface with IPv6 (v1.7.0), `preserveDefaultVlan` false by
+///   default and `vlan` with `vlanTrunk` (v1.8.0). Ours only: without `mtu` the veth takes the bridge's MTU.
 /// VLAN (`vlan`, `vlanTrunk`, `preserveDefaultVlan`) needs bridge VLAN filtering and 802.1q, which this
 /// kernel lacks: those cases (BridgeVLANTests.swift) run in the stock-kernel VM lane.
 struct BridgeSetup {

@@ -69,9 +69,9 @@ struct ReliabilityPlugin: Sendable, CustomTestStringConvertible {
             .config("vlanTrunk minID above maxID", code: 7, naming: ["vlanTrunk", "minID"]) {
                 $0["vlanTrunk"] = [["minID": 20, "maxID": 10]]
             },
-            .config("vlan with vlanTrunk", code: 7, naming: ["vlan", "vlanTrunk"]) {
+            .config("vlan inside its own vlanTrunk", code: 7, naming: ["vlan", "vlanTrunk"]) {
                 $0["vlan"] = 10
-                $0["vlanTrunk"] = [["id": 20]]
+                $0["vlanTrunk"] = [["minID": 5, "maxID": 20]]
             },
             .config("hairpinMode with promiscMode", code: 7, naming: ["hairpinMode", "promiscMode"]) {
                 $0["hairpinMode"] = true

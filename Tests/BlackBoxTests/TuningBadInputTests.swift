@@ -79,6 +79,29 @@ extension BlackBox {
             }
         }
 
+        /// A `sysctl` key given twice is refused on ADD and CHECK, as the reference does since v1.2.0 (with a
+        /// plain error, code 999 through skel). Debian's 1.1.1 predates that: it writes one of the values.
+        @Test(arguments: Implementation.enabled)
+        func sysctlKeyGivenTwice(_ impl: Implementation) throws {
+            let setup = try Setup(impl)
+            let once = try setup.config(["sysctl": ["net.ipv4.conf.IFNAME.arp_ignore": "1"]])
+            let twice = once.replacingOccurrences(of: #""net.ipv4.conf.IFNAME.arp_ignore":"1""#,
+                                                  with: #""net.ipv4.conf.IFNAME.arp_ignore":"1","net.ipv4.conf.IFNAME.arp_ignore":"2""#)
+            try #require(twice != once)
+            for command in ["ADD", "CHECK"] {
+                let out = try setup.add(twice, command: command)
+                switch impl {
+                case .ours:
+                    #expect(out.errorCode == 7 && out.errorMessage?.contains(#"sysctl: the key "net.ipv4.conf.IFNAME.arp_ignore" is given more than once"#) == true,
+                            "\(command): \(out)")
+                    #expect(try setup.state.sysctl("net.ipv4.conf.net1.arp_ignore") == "0", "a sysctl was written")
+                case .reference:
+                    if command == "ADD" { #expect(out.succeeded, "1.1.1 now refuses it? \(out)") }
+                }
+            }
+            if impl == .ours { #expect(try setup.add(once).succeeded, "the same key once is fine") }
+        }
+
         /// A bad MAC is a clear error before anything changes. Reference: code 999.
         @Test(arguments: Implementation.enabled)
         func badMAC(_ impl: Implementation) throws {

@@ -86,4 +86,15 @@ struct JSONTests {
     @Test func nonFiniteNumbersHaveNoForm() {
         #expect(JSONValue.array([.number(.infinity)]).serialized() == "null")
     }
+
+    /// The keys repeated in one top-level member's object (tuning's `sysctl`), each once; repeats elsewhere
+    /// (the top level, deeper objects, other members) are not its.
+    @Test func duplicateKeysOfOneMember() throws {
+        let text = #"{"sysctl":{"a":"1","b":"2","a":"3","a":"4","c":{"x":1,"x":2},"b":"5"},"a":1,"a":2,"other":{"y":1,"y":2}}"#
+        #expect(try JSONValue.duplicateKeys(in: Array(text.utf8), ofMember: "sysctl") == ["a", "b"])
+        #expect(try JSONValue.duplicateKeys(in: Array(#"{"sysctl":{"a":"1"}}"#.utf8), ofMember: "sysctl") == [])
+        #expect(try JSONValue.duplicateKeys(in: Array(#"{"sysctl":["a","a"]}"#.utf8), ofMember: "sysctl") == [])
+        #expect(throws: CNIError.self) { try JSONValue.duplicateKeys(in: Array(#"{"sysctl":{"a":"1","a"}"#.utf8), ofMember: "sysctl") }
+        #expect(try JSONValue.parse(Array(text.utf8))["sysctl"]?["a"] == .string("1"), "parsing keeps the first")
+    }
 }

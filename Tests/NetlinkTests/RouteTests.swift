@@ -107,4 +107,40 @@ import TestSupport
         #expect(try socket.routes(ipv6: false).allSatisfy { $0.destination != route.destination })
         #expect(try socket.routes(ipv6: true).allSatisfy { $0.destination != v6.destination })
     }
+
+    /// Two default routes via two devices (a pod on two networks): the second is added beside the first,
+    /// both read back (IPv6 keeps them as one multipath route: one `Route` per nexthop), an identical one
+    /// is refused, and deleting one leaves the other. A failure names the device, not its index.
+    @Test func twoDefaultRoutesViaTwoDevices() throws {
+        try requireRoot()
+        let node = try ThrowawayNamespace()
+        let socket = try RouteSocket(in: try NetNS(path: node.path))
+        let r0 = try prepare(socket)
+        try socket.addVeth(name: "r1", peer: "r1p")
+        try socket.setLink("r1p", LinkChange(up: true))
+        try socket.setLink("r1", LinkChange(up: true))
+        try socket.addAddress(IPNetwork("10.8.0.2/24")!, to: "r1")
+        try socket.addAddress(IPNetwork("fd08::2/64")!, to: "r1", noDAD: true)
+        let r1 = try socket.existingLink(named: "r1").index
+        let routes = [Route(destination: IPNetwork("0.0.0.0/0")!, gateway: IPAddress("10.9.0.1")!, interfaceIndex: r0),
+                      Route(destination: IPNetwork("0.0.0.0/0")!, gateway: IPAddress("10.8.0.1")!, interfaceIndex: r1),
+                      Route(destination: IPNetwork("::/0")!, gateway: IPAddress("fd09::1")!, interfaceIndex: r0),
+                      Route(destination: IPNetwork("::/0")!, gateway: IPAddress("fd08::1")!, interfaceIndex: r1)]
+        for route in routes { try socket.addRoute(route) }
+        for ipv6 in [false, true] {
+            let found = try socket.routes(ipv6: ipv6).filter(\.destination.isDefault).map { "\($0.gateway!) #\($0.interfaceIndex!)" }
+            let wanted = routes.filter { $0.destination.address.isIPv4 != ipv6 }.map { "\($0.gateway!) #\($0.interfaceIndex!)" }
+            #expect(Set(found) == Set(wanted) && found.count == 2, "\(found)")
+        }
+        #expect(try ipJSON(node, "-6", "route", "show", "default").first?["nexthops"] != nil, "IPv6: one multipath route")
+        do {
+            try socket.addRoute(routes[1])
+            Issue.record("added the same route twice")
+        } catch {
+            #expect(error.isExists && error.description.contains("default via 10.8.0.1 dev r1 in "), "\(error)")
+        }
+        try socket.deleteLink("r1")
+        #expect(try socket.routes(ipv6: false).filter(\.destination.isDefault).map(\.interfaceIndex) == [r0])
+        #expect(try socket.routes(ipv6: true).filter(\.destination.isDefault).map(\.interfaceIndex) == [r0])
+    }
 }
